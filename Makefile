@@ -1,0 +1,39 @@
+# One command each on a fresh machine: the virtualenv is created and filled when missing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR ?= demo-out
+BENCH_DIR ?= bench-out
+
+.PHONY: install test demo bench lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m ruff check correlator tests benchmarks
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(VENV)/bin/correlator simulate --users 120 --days 14 --out $(DEMO_DIR)
+	$(VENV)/bin/correlator replay $(DEMO_DIR) --config $(DEMO_DIR)/correlator.yaml --pretty \
+		--stats $(DEMO_DIR)/stats.json
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py --out $(BENCH_DIR)
+
+lint: $(STAMP)
+	$(PY) -m ruff check correlator tests benchmarks
+	$(PY) -m ruff format --check correlator tests benchmarks
+
+format: $(STAMP)
+	$(PY) -m ruff format correlator tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) $(BENCH_DIR) .pytest_cache .ruff_cache

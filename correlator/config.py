@@ -1,0 +1,179 @@
+"""Settings: documented defaults, overridden by a YAML file (and, for the runtime, env and flags).
+
+Only this module and the CLI read files or the environment for configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from correlator.errors import ConfigError
+
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Points each piece of evidence adds; each family is capped at ``family_cap``."""
+
+    device_new_unmanaged: int = 30
+    device_missing: int = 25
+    device_new_managed: int = 5
+    country_new: int = 20
+    asn_new: int = 15
+    prefix_new: int = 5
+    agent_new: int = 5
+    anonymizer: int = 25
+    tor: int = 30
+    travel: int = 25
+    risk_high: int = 25
+    risk_medium: int = 15
+    risk_low: int = 5
+    risk_events: int = 10
+    call_external: int = 15
+    call_known_bad: int = 30
+    weak_verification: int = 10
+    mfa_added_after: int = 20
+    privileged_target: int = 15
+    family_cap: int = 35
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    skew_ms: int = 5 * MINUTE_MS
+    window_ms: int = 60 * MINUTE_MS
+    lateness_ms: int = 6 * HOUR_MS
+    incident_gap_ms: int = 15 * MINUTE_MS
+    call_lookback_ms: int = 24 * HOUR_MS
+    baseline_lookback_days: int = 30
+    baseline_min_signins: int = 5
+    baseline_min_days: int = 3
+    immature_factor: float = 0.5
+    travel_max_kmh: float = 1000.0
+    travel_min_km: float = 500.0
+    top_k: int = 8
+    max_recent_signins: int = 48
+    max_pending_changes: int = 16
+    max_calls: int = 8
+    high_score: int = 70
+    medium_score: int = 40
+    low_score: int = 20
+    min_families_high: int = 2
+    publish_min_severity: int = 3  # OCSF severity_id: 3 Medium
+    weak_verification_methods: tuple[str, ...] = (
+        "security_questions",
+        "employee_id",
+        "knowledge_based",
+        "none",
+    )
+    corporate_cidrs: tuple[str, ...] = ()
+    corporate_asns: tuple[int, ...] = ()
+    privileged_users: tuple[str, ...] = ()
+    known_bad_numbers: tuple[str, ...] = ()
+    weights: Weights = field(default_factory=Weights)
+
+    def __post_init__(self) -> None:
+        for name in ("skew_ms", "window_ms", "lateness_ms", "incident_gap_ms", "top_k"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"detection.{name} must be positive")
+        if not 0 < self.low_score <= self.medium_score <= self.high_score <= 100:
+            raise ConfigError("detection scores must satisfy 0 < low <= medium <= high <= 100")
+        if not 0.0 <= self.immature_factor <= 1.0:
+            raise ConfigError("detection.immature_factor must lie in [0, 1]")
+
+    @property
+    def horizon_ms(self) -> int:
+        """How far behind the newest event time per-event state must still be kept."""
+        return self.lateness_ms + self.window_ms + self.skew_ms
+
+
+@dataclass(frozen=True)
+class Settings:
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
+    geoip_dir: Path | None = Path("/usr/share/GeoIP")
+    aliases: dict[str, str] = field(default_factory=dict)
+    intel: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    max_future_ms: int = DAY_MS
+    extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (kafka...)
+
+
+# YAML keys given in minutes/hours/days for readability, mapped onto the millisecond fields.
+_DURATION_KEYS = {
+    "skew_minutes": ("skew_ms", MINUTE_MS),
+    "window_minutes": ("window_ms", MINUTE_MS),
+    "lateness_hours": ("lateness_ms", HOUR_MS),
+    "incident_gap_minutes": ("incident_gap_ms", MINUTE_MS),
+    "call_lookback_hours": ("call_lookback_ms", HOUR_MS),
+}
+
+
+def _detection_from(raw: dict[str, Any], corporate: dict[str, Any]) -> DetectionConfig:
+    known = {f.name for f in fields(DetectionConfig)} - {"weights"}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _DURATION_KEYS:
+            name, unit = _DURATION_KEYS[key]
+            values[name] = int(float(value) * unit)
+        elif key == "weights":
+            values["weights"] = _weights_from(value)
+        elif key in known:
+            values[key] = tuple(value) if isinstance(value, list) else value
+        else:
+            raise ConfigError(f"unknown setting detection.{key}")
+    values["corporate_cidrs"] = tuple(str(c) for c in corporate.get("cidrs", ()))
+    values["corporate_asns"] = tuple(int(a) for a in corporate.get("asns", ()))
+    try:
+        return DetectionConfig(**values)
+    except TypeError as exc:
+        raise ConfigError(f"detection: {exc}") from exc
+
+
+def _weights_from(raw: Any) -> Weights:
+    if not isinstance(raw, dict):
+        raise ConfigError("detection.weights must be a mapping")
+    known = {f.name for f in fields(Weights)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"unknown setting detection.weights.{sorted(unknown)[0]}")
+    return Weights(**{k: int(v) for k, v in raw.items()})
+
+
+def settings_from_mapping(raw: dict[str, Any]) -> Settings:
+    if not isinstance(raw, dict):
+        raise ConfigError("the configuration file must hold a mapping at the top level")
+    corporate = raw.get("corporate") or {}
+    detection = _detection_from(raw.get("detection") or {}, corporate)
+    geoip = raw.get("geoip_dir", Settings.geoip_dir)
+    intel = {str(k): tuple(str(x) for x in v) for k, v in (raw.get("intel") or {}).items()}
+    known = {"corporate", "detection", "geoip_dir", "aliases", "intel", "max_future_hours"}
+    return Settings(
+        detection=detection,
+        geoip_dir=Path(geoip) if geoip else None,
+        aliases={str(k): str(v) for k, v in (raw.get("aliases") or {}).items()},
+        intel=intel,
+        max_future_ms=int(float(raw.get("max_future_hours", 24)) * HOUR_MS),
+        extra={k: v for k, v in raw.items() if k not in known},
+    )
+
+
+def load_settings(path: Path | None) -> Settings:
+    if path is None:
+        return Settings()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from exc
+    settings = settings_from_mapping(raw)
+    geoip = settings.geoip_dir
+    if geoip is not None and not geoip.is_absolute():
+        # A relative geoip_dir in a config file means "next to the config file".
+        settings = replace(settings, geoip_dir=(path.parent / geoip))
+    return settings

@@ -1,0 +1,118 @@
+"""The user's baseline: first-seen times per attribute, so novelty does not depend on arrival order.
+
+"Device first seen after the reset" compares the device's *first-seen event time* with the
+change time, so it gives the same answer whichever of the two events was processed first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from correlator.config import DAY_MS, DetectionConfig
+from correlator.engine.state import GeoPoint, Profile, Seen, SignInFacts
+
+MAX_GEO_POINTS = 4
+
+# The attributes a profile tracks, and how each is read off a sign-in.
+ATTRIBUTES: tuple[str, ...] = ("devices", "countries", "asns", "prefixes", "agents")
+
+
+def attribute_values(facts: SignInFacts) -> dict[str, str | None]:
+    network_known = not facts.internal
+    return {
+        "devices": facts.device_id,
+        "countries": facts.country if network_known else None,
+        "asns": str(facts.asn) if facts.asn is not None and network_known else None,
+        "prefixes": facts.prefix if network_known else None,
+        "agents": facts.agent,
+    }
+
+
+def learn(profile: Profile, facts: SignInFacts, config: DetectionConfig) -> bool:
+    """Fold a successful sign-in into the profile; True when a first-seen time moved earlier."""
+    moved = False
+    for attribute, value in attribute_values(facts).items():
+        if value:
+            moved |= _touch(getattr(profile, attribute), value, facts.time, config.top_k)
+    day = facts.time // DAY_MS
+    profile.days[day] = profile.days.get(day, 0) + 1
+    if facts.latitude is not None and facts.longitude is not None:
+        _add_geo(profile, facts)
+    return moved
+
+
+def _touch(table: dict[str, Seen], value: str, time: int, top_k: int) -> bool:
+    seen = table.get(value)
+    if seen is None:
+        table[value] = Seen(time, time)
+        if len(table) > top_k:
+            # Keep the values seen most recently; the stalest is the least useful baseline.
+            stalest = min(table, key=lambda key: (table[key].last, key))
+            del table[stalest]
+        return True
+    seen.count += 1
+    if time > seen.last:
+        seen.last = time
+    if time < seen.first:
+        seen.first = time
+        return True
+    return False
+
+
+def _add_geo(profile: Profile, facts: SignInFacts) -> None:
+    assert facts.latitude is not None and facts.longitude is not None
+    point = GeoPoint(
+        facts.time, facts.latitude, facts.longitude, facts.accuracy_km or 0.0, facts.country
+    )
+    profile.geo.append(point)
+    profile.geo.sort(key=lambda p: p.time)
+    if len(profile.geo) > MAX_GEO_POINTS:
+        del profile.geo[0]
+
+
+def known_before(profile: Profile, attribute: str, value: str | None, cutoff: int) -> bool:
+    """Was ``value`` seen in a successful sign-in before ``cutoff`` (event time)?"""
+    if not value:
+        return False
+    seen = getattr(profile, attribute).get(value)
+    return seen is not None and seen.first < cutoff
+
+
+def first_seen(profile: Profile, attribute: str, value: str | None) -> int | None:
+    seen = getattr(profile, attribute).get(value) if value else None
+    return seen.first if seen else None
+
+
+@dataclass(frozen=True)
+class Maturity:
+    signins: int
+    days: int
+    mature: bool
+
+
+def maturity(profile: Profile, cutoff: int, config: DetectionConfig) -> Maturity:
+    """History in the lookback before ``cutoff``: enough sign-ins on enough distinct days?"""
+    first_day = (cutoff - config.baseline_lookback_days * DAY_MS) // DAY_MS
+    last_day = cutoff // DAY_MS
+    counts = [n for day, n in profile.days.items() if first_day <= day < last_day]
+    total, days = sum(counts), len(counts)
+    mature = total >= config.baseline_min_signins and days >= config.baseline_min_days
+    return Maturity(total, days, mature)
+
+
+def has_history(profile: Profile, cutoff: int) -> bool:
+    return any(seen.first < cutoff for seen in profile.devices.values()) or any(
+        seen.first < cutoff for seen in profile.countries.values()
+    )
+
+
+def trim(profile: Profile, now_ms: int, config: DetectionConfig) -> None:
+    """Forget what fell out of the lookback (event time)."""
+    horizon = now_ms - (config.baseline_lookback_days + 1) * DAY_MS
+    horizon_day = horizon // DAY_MS
+    for day in [d for d in profile.days if d < horizon_day]:
+        del profile.days[day]
+    for attribute in ATTRIBUTES:
+        table: dict[str, Seen] = getattr(profile, attribute)
+        for value in [v for v, s in table.items() if s.last < horizon]:
+            del table[value]

@@ -1,0 +1,267 @@
+"""The correlation engine: canonical events in (arrival order), findings out.
+
+Pure: no clock, no network. Enrichment is injected (it reads local database files), and so is
+where per-user state lives. Event time drives everything: a watermark (newest event time minus
+the allowed lateness) decides what state may be forgotten.
+"""
+
+from __future__ import annotations
+
+import bisect
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import msgspec
+
+from correlator.config import DetectionConfig
+from correlator.engine import baseline
+from correlator.engine.facts import to_facts
+from correlator.engine.findings import build_finding, fingerprint
+from correlator.engine.join import (
+    Incident,
+    calls_before,
+    follow_up_changes,
+    group_incidents,
+    signins_between,
+)
+from correlator.engine.repository import MemoryStates, UserStates
+from correlator.engine.state import Emitted, GeoPoint, SignInFacts, UserState
+from correlator.engine.trim import trim_state
+from correlator.identity import AliasMap
+from correlator.model import CallRecord, CredentialChange, Event, Finding, SignIn
+from correlator.rules import ato_after_credential_change as ato
+from correlator.rules.base import IncidentContext
+
+NO_TIME = -(2**62)
+
+
+class Enricher(Protocol):
+    def enrich(self, signin: SignIn) -> SignIn: ...
+
+
+@dataclass
+class EngineStats:
+    events: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+    late: int = 0
+    join_matches: int = 0
+    findings: Counter[str] = field(default_factory=Counter)  # by activity
+
+
+class Engine:
+    def __init__(
+        self,
+        config: DetectionConfig,
+        *,
+        enricher: Enricher | None = None,
+        states: UserStates | None = None,
+        aliases: AliasMap | None = None,
+    ) -> None:
+        self.config = config
+        self.enricher = enricher
+        self.states: UserStates = states if states is not None else MemoryStates()
+        self.aliases = aliases or AliasMap()
+        self.max_time = NO_TIME
+        self.stats = EngineStats()
+        self._privileged = frozenset(u.lower() for u in config.privileged_users)
+
+    @property
+    def watermark(self) -> int:
+        return self.max_time - self.config.lateness_ms if self.max_time != NO_TIME else NO_TIME
+
+    def process_many(self, events: Iterable[Event]) -> list[Finding]:
+        findings: list[Finding] = []
+        for event in events:
+            findings.extend(self.process(event))
+        return findings
+
+    def process(self, event: Event) -> list[Finding]:
+        user = self.aliases.resolve(event.user)
+        time = event.time
+        if time < self.watermark:
+            self.stats.late += 1
+        if time > self.max_time:
+            self.max_time = time
+        state = self.states.get(user)
+        if isinstance(event, SignIn):
+            stored = self._add_signin(state, event)
+        elif isinstance(event, CredentialChange):
+            stored = self._add_change(state, event)
+        else:
+            stored = self._add_call(state, event)
+        if not stored:
+            self.stats.duplicates += 1
+            return []
+        self.stats.events[type(event).__name__] += 1
+        trim_state(state, self.watermark, self.config)
+        self.states.mark_dirty(user)
+        return self._evaluate(user, state) if state.changes else []
+
+    # -- storing each side of the join ------------------------------------------------------
+
+    def _add_signin(self, state: UserState, signin: SignIn) -> bool:
+        if self.enricher is not None:
+            signin = self.enricher.enrich(signin)
+        facts = to_facts(signin)
+        if facts.interactive:
+            if any(f.id == facts.id for f in state.recent):
+                return False
+            bisect.insort(state.recent, facts, key=lambda f: f.time)
+            if len(state.recent) > self.config.max_recent_signins:
+                del state.recent[0]
+        elif not _first_sighting(state, facts):
+            return False
+        if facts.success:
+            learnable = (
+                facts
+                if _locates_user(facts)
+                else msgspec.structs.replace(facts, latitude=None, longitude=None)
+            )
+            baseline.learn(state.profile, learnable, self.config)
+        if signin.user_id and not state.user_id:
+            state.user_id = signin.user_id
+        return True
+
+    def _add_change(self, state: UserState, change: CredentialChange) -> bool:
+        if any(c.id == change.id for c in state.changes):
+            return False
+        bisect.insort(state.changes, change, key=lambda c: (c.time, c.id))
+        if len(state.changes) > self.config.max_pending_changes:
+            del state.changes[0]
+        return True
+
+    def _add_call(self, state: UserState, call: CallRecord) -> bool:
+        if any(c.id == call.id for c in state.calls):
+            return False
+        bisect.insort(state.calls, call, key=lambda c: (c.start, c.id))
+        if len(state.calls) > self.config.max_calls:
+            del state.calls[0]
+        return True
+
+    # -- evaluating incidents ----------------------------------------------------------------
+
+    def _evaluate(self, user: str, state: UserState) -> list[Finding]:
+        findings: list[Finding] = []
+        incidents = group_incidents(user, state.changes, self.config)
+        owner = {c.id: inc for inc in incidents for c in inc.changes}
+        for incident in incidents:
+            findings.extend(self._assess(user, state, incident, owner))
+        return findings
+
+    def _context(self, state: UserState, incident: Incident) -> IncidentContext:
+        start, end = incident.window(self.config)
+        signins = tuple(signins_between(state.recent, start, end))
+        privileged = incident.user in self._privileged or any(
+            c.privileged_target for c in incident.changes
+        )
+        return IncidentContext(
+            incident=incident,
+            signins=signins,
+            calls=tuple(calls_before(state.calls, incident, self.config)),
+            follow_ups=tuple(follow_up_changes(state.changes, incident, self.config)),
+            profile=state.profile,
+            maturity=baseline.maturity(
+                state.profile, incident.first_time - self.config.skew_ms, self.config
+            ),
+            privileged=privileged,
+            config=self.config,
+            previous_point=lambda t: _previous_point(state, t),
+        )
+
+    def _assess(
+        self, user: str, state: UserState, incident: Incident, owner: dict[str, Incident]
+    ) -> list[Finding]:
+        ctx = self._context(state, incident)
+        assessment = ato.evaluate(ctx)
+        uid = incident.uid(ato.META.id)
+        if ctx.signins:
+            self.stats.join_matches += 1
+        print_ = fingerprint(
+            assessment.severity,
+            assessment.score,
+            assessment.evidence,
+            tuple(c.id for c in incident.changes),
+        )
+        emitted = {e.uid: e for e in state.emitted}
+        superseded = [
+            e
+            for e in state.emitted
+            if not e.closed and e.uid != uid and owner.get(e.anchor_id) is incident
+        ]
+        previous = emitted.get(uid)
+        out: list[Finding] = []
+        if previous is not None and (previous.fingerprint != print_ or superseded):
+            if previous.fingerprint != print_:
+                previous.revision += 1
+                previous.fingerprint = print_
+                out.append(
+                    build_finding(
+                        ato.META, ctx, assessment, activity="update", revision=previous.revision
+                    )
+                )
+        elif previous is None and (
+            assessment.severity >= self.config.publish_min_severity or superseded
+        ):
+            state.emitted.append(Emitted(uid, 1, print_, incident.anchor.id, incident.first_time))
+            out.append(build_finding(ato.META, ctx, assessment, activity="create", revision=1))
+        if superseded:
+            current = (
+                out[0]
+                if out
+                else build_finding(ato.META, ctx, assessment, activity="update", revision=1)
+            )
+            for old in superseded:
+                old.closed, old.revision = True, old.revision + 1
+                out.append(
+                    msgspec.structs.replace(
+                        current,
+                        uid=old.uid,
+                        activity="close",
+                        revision=old.revision,
+                        superseded_by=uid,
+                    )
+                )
+        for finding in out:
+            self.stats.findings[finding.activity] += 1
+        return out
+
+
+def _first_sighting(state: UserState, facts: SignInFacts) -> bool:
+    """Dedup for sign-ins not kept in ``recent``: a small bounded set of id hashes."""
+    key = zlib.crc32(facts.id.encode())
+    if key in state.seen_ids:
+        return False
+    state.seen_ids[key] = facts.time
+    if len(state.seen_ids) > 16:
+        oldest = min(state.seen_ids, key=state.seen_ids.__getitem__)
+        del state.seen_ids[oldest]
+    return True
+
+
+def _locates_user(facts: SignInFacts) -> bool:
+    """Only interactive sign-ins from the user's own network say where the user is."""
+    return facts.interactive and not facts.anonymizer and not facts.corporate
+
+
+def _previous_point(state: UserState, time: int) -> GeoPoint | None:
+    best: GeoPoint | None = None
+    for point in state.profile.geo:
+        if point.time < time and (best is None or point.time > best.time):
+            best = point
+    for facts in state.recent:
+        if facts.time >= time:
+            break
+        if (
+            facts.success
+            and _locates_user(facts)
+            and facts.latitude is not None
+            and (best is None or facts.time > best.time)
+        ):
+            assert facts.longitude is not None
+            best = GeoPoint(
+                facts.time, facts.latitude, facts.longitude, facts.accuracy_km or 0.0, facts.country
+            )
+    return best

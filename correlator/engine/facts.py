@@ -1,0 +1,96 @@
+"""Reduce an enriched sign-in to the facts the join and the baseline need."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+
+from correlator.engine.state import SignInFacts
+from correlator.model import NetworkInfo, SignIn
+
+_EMPTY_NETWORK = NetworkInfo()
+EARTH_RADIUS_KM = 6371.0088
+
+
+def ip_prefix(ip: str | None) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) a sign-in came from: a stable 'same network' key."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    bits = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+
+
+def agent_family(browser: str | None, os_name: str | None) -> str | None:
+    """Browser and OS without versions: updates must not look like a new client."""
+
+    def family(text: str | None) -> str:
+        if not text:
+            return ""
+        words = [w for w in text.split() if not any(ch.isdigit() for ch in w)]
+        return " ".join(words).lower()
+
+    key = f"{family(browser)}|{family(os_name)}"
+    return None if key == "|" else key
+
+
+def log_network(signin: SignIn) -> NetworkInfo:
+    """Without enrichment, the location the sign-in log reports is all there is."""
+    has_point = signin.log_latitude is not None and signin.log_longitude is not None
+    if has_point and signin.log_latitude == 0 and signin.log_longitude == 0:
+        has_point = False  # 0/0 is how empty coordinates are exported
+    if not signin.log_country and not has_point and signin.log_asn is None:
+        return _EMPTY_NETWORK
+    return NetworkInfo(
+        country=signin.log_country or None,
+        city=signin.log_city or None,
+        latitude=signin.log_latitude if has_point else None,
+        longitude=signin.log_longitude if has_point else None,
+        asn=signin.log_asn,
+        geo_source="log",
+    )
+
+
+def to_facts(signin: SignIn) -> SignInFacts:
+    net = signin.network if signin.network is not None else log_network(signin)
+    return SignInFacts(
+        id=signin.id,
+        time=signin.time,
+        success=signin.success,
+        interactive=signin.interactive,
+        ip=signin.ip,
+        device_id=(signin.device_id or None),
+        device_name=signin.device_name,
+        device_os=signin.device_os,
+        managed=bool(signin.device_managed or signin.device_compliant),
+        agent=agent_family(signin.browser, signin.device_os),
+        user_agent=signin.user_agent,
+        app=signin.app,
+        country=net.country,
+        city=net.city,
+        latitude=net.latitude,
+        longitude=net.longitude,
+        accuracy_km=net.accuracy_km,
+        asn=net.asn,
+        as_org=net.as_org,
+        prefix=ip_prefix(signin.ip),
+        anonymizer=net.anonymizer,
+        corporate=net.corporate,
+        internal=net.internal,
+        intel=net.intel,
+        risk_level=signin.risk_level,
+        risk_events=signin.risk_event_types,
+        error_code=signin.error_code,
+    )
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))

@@ -1,0 +1,162 @@
+"""Turn a rule's assessment of an incident into a Finding that explains itself."""
+
+from __future__ import annotations
+
+import zlib
+
+from correlator.engine.state import SignInFacts
+from correlator.model import (
+    Evidence,
+    Finding,
+    Observables,
+    Severity,
+    SignInView,
+    TimelineEntry,
+)
+from correlator.rules.base import Assessment, IncidentContext, RuleMeta
+from correlator.rules.evidence import CHANGE_NAMES, change_label
+
+MAX_TIMELINE_SIGNINS = 8
+
+BASE_REMEDIATION = (
+    "Revoke the user's sessions and refresh tokens (Graph: revokeSignInSessions).",
+    "Reset the password and remove every authentication method registered since the change.",
+    "Confirm the request with the user through a known-good channel (call back the number on "
+    "file, or the manager), never the number the caller gave.",
+    "Review the user's mailbox rules, app consents and downloads since the first suspicious "
+    "sign-in.",
+)
+
+
+def _change_text(ctx: IncidentContext) -> list[TimelineEntry]:
+    entries = []
+    for change in ctx.incident.changes:
+        who = f" by {change.actor}" if change.actor else ""
+        via = f" (ticket {change.ticket_id})" if change.ticket_id else ""
+        text = f"{CHANGE_NAMES[change.kind]}{who}{via}: {change.activity or change.kind}"
+        entries.append(TimelineEntry(change.time, "credential_change", text, change.id))
+    for change in ctx.follow_ups:
+        text = f"user's own {CHANGE_NAMES[change.kind]}: {change.activity or change.kind}"
+        entries.append(TimelineEntry(change.time, "credential_change", text, change.id))
+    return entries
+
+
+def _signin_text(facts: SignInFacts) -> str:
+    outcome = "successful" if facts.success else f"failed ({facts.error_code})"
+    kind = "interactive" if facts.interactive else "non-interactive"
+    where = ", ".join(p for p in (facts.city, facts.country) if p) or "unknown location"
+    net = f" AS{facts.asn}" if facts.asn is not None else ""
+    device = facts.device_name or facts.device_id or "no device id"
+    app = f" to {facts.app}" if facts.app else ""
+    return f"{outcome} {kind} sign-in{app} from {facts.ip or 'unknown IP'} ({where}{net}), {device}"
+
+
+def timeline(ctx: IncidentContext, assessment: Assessment) -> tuple[TimelineEntry, ...]:
+    entries = _change_text(ctx)
+    for call in ctx.calls:
+        origin = "external" if call.external else "internal"
+        text = f"{call.direction} {origin} call from {call.caller_number or 'unknown number'}"
+        entries.append(TimelineEntry(call.start, "call", text, call.id))
+    shown = list(ctx.signins[:MAX_TIMELINE_SIGNINS])
+    if assessment.primary is not None and assessment.primary not in shown:
+        shown.append(assessment.primary)
+    entries += [TimelineEntry(s.time, "signin", _signin_text(s), s.id) for s in shown]
+    return tuple(sorted(entries, key=lambda e: (e.time, e.kind, e.ref or "")))
+
+
+def _observables(ctx: IncidentContext, primary: SignInFacts | None) -> Observables:
+    ips = [primary.ip] if primary and primary.ip else []
+    devices = [primary.device_name or primary.device_id] if primary else []
+    phones = [c.caller_number for c in ctx.calls if c.caller_number]
+    phones += [c.caller_number for c in ctx.incident.changes if c.caller_number]
+    agents = [primary.user_agent] if primary and primary.user_agent else []
+    return Observables(
+        ips=tuple(dict.fromkeys(ips)),
+        devices=tuple(d for d in dict.fromkeys(devices) if d),
+        phone_numbers=tuple(dict.fromkeys(phones)),
+        user_agents=tuple(dict.fromkeys(agents)),
+    )
+
+
+def _view(facts: SignInFacts | None) -> SignInView | None:
+    if facts is None:
+        return None
+    return SignInView(
+        id=facts.id,
+        time=facts.time,
+        ip=facts.ip,
+        country=facts.country,
+        city=facts.city,
+        latitude=facts.latitude,
+        longitude=facts.longitude,
+        asn=facts.asn,
+        as_org=facts.as_org,
+        device_id=facts.device_id,
+        device_name=facts.device_name,
+        device_os=facts.device_os,
+        user_agent=facts.user_agent,
+        app=facts.app,
+        success=facts.success,
+    )
+
+
+def attacks(ctx: IncidentContext, evidence: tuple[Evidence, ...]) -> tuple[str, ...]:
+    found = ["T1078.004"]
+    kinds = {c.kind for c in ctx.incident.changes} | {c.kind for c in ctx.follow_ups}
+    if kinds - {"password_reset", "self_service_reset"}:
+        found.append("T1556.006")
+    if any(e.code in ("device.new", "device.missing", "mfa.added_after") for e in evidence):
+        found.append("T1098.005")
+    # The helpdesk call itself is the suspected precursor whenever someone else made the change.
+    if ctx.incident.by_other or ctx.calls:
+        found += ["T1598.004", "T1566.004"]
+    return tuple(found)
+
+
+def summary(ctx: IncidentContext, assessment: Assessment) -> str:
+    label = change_label(ctx)
+    anchor = ctx.incident.anchor
+    who = f" by {anchor.actor}" if anchor.actor and anchor.by_other else ""
+    if assessment.primary is None:
+        return f"{label}{who} for {ctx.incident.user}; no sign-in followed in the window."
+    lead = "; ".join(e.sentence for e in assessment.evidence[:3])
+    notes = "".join(f" Note: {n}." for n in assessment.notes)
+    return f"{label}{who} for {ctx.incident.user}, then {lead}.{notes}"
+
+
+def fingerprint(
+    severity: Severity, score: int, evidence: tuple[Evidence, ...], change_ids: tuple[str, ...]
+) -> int:
+    codes = "|".join(sorted(f"{e.code}:{e.signin_id or ''}" for e in evidence))
+    return zlib.crc32(f"{int(severity)}|{score}|{codes}|{','.join(change_ids)}".encode())
+
+
+def build_finding(
+    meta: RuleMeta, ctx: IncidentContext, assessment: Assessment, *, activity: str, revision: int
+) -> Finding:
+    incident = ctx.incident
+    times = [incident.first_time] + [e.time for e in timeline(ctx, assessment)]
+    return Finding(
+        uid=incident.uid(meta.id),
+        rule_id=meta.id,
+        title=f"Account takeover suspected after {change_label(ctx)}: {incident.user}",
+        user=incident.user,
+        severity=assessment.severity,
+        score=assessment.score,
+        activity=activity,  # type: ignore[arg-type]
+        revision=revision,
+        start_time=min(times),
+        end_time=max(times),
+        summary=summary(ctx, assessment),
+        change_ids=tuple(c.id for c in incident.changes),
+        changes=incident.changes,
+        signin=_view(assessment.primary),
+        evidence=assessment.evidence,
+        timeline=timeline(ctx, assessment),
+        attacks=attacks(ctx, assessment.evidence),
+        remediation=BASE_REMEDIATION,
+        observables=_observables(ctx, assessment.primary),
+        baseline_mature=ctx.maturity.mature,
+        families=assessment.families,
+        user_id=incident.anchor.target_id,
+    )

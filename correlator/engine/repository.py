@@ -1,0 +1,97 @@
+"""Where the engine finds each user's state: in memory, or loaded from a StateStore per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from correlator.engine.state import UserState, decode_state, encode_state
+
+
+class UserStates(Protocol):
+    def get(self, user: str) -> UserState: ...
+    def mark_dirty(self, user: str) -> None: ...
+    def __iter__(self) -> Iterator[str]: ...
+
+
+class MemoryStates:
+    """All users in one dict: the embedded default and the replay runtime."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, UserState] = {}
+
+    def get(self, user: str) -> UserState:
+        state = self._states.get(user)
+        if state is None:
+            state = self._states[user] = UserState()
+        return state
+
+    def mark_dirty(self, user: str) -> None:
+        return None  # nothing to write back: the dict is the state
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._states))
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def encoded_size(self, user: str) -> int:
+        return len(encode_state(self._states[user]))
+
+
+class StoreLike(Protocol):
+    def get_many(self, keys: list[str]) -> dict[str, bytes]: ...
+
+
+class CachedStates:
+    """A write-back cache over a byte store: load a batch's users at once, flush the dirty ones.
+
+    The runtime calls ``prefetch`` with the users of a batch, the engine reads and mutates, and
+    ``take_dirty`` hands the encoded states to the store's one-pipeline batch write.
+    """
+
+    def __init__(self, store: StoreLike, *, max_cached: int = 100_000) -> None:
+        self._store = store
+        self._cache: dict[str, UserState] = {}
+        self._dirty: set[str] = set()
+        self._max_cached = max_cached
+
+    def prefetch(self, users: Iterable[str]) -> None:
+        missing = [u for u in dict.fromkeys(users) if u not in self._cache]
+        if not missing:
+            return
+        loaded = self._store.get_many(missing)
+        for user in missing:
+            data = loaded.get(user)
+            self._cache[user] = decode_state(data) if data else UserState()
+
+    def get(self, user: str) -> UserState:
+        if user not in self._cache:
+            self.prefetch([user])
+        return self._cache[user]
+
+    def mark_dirty(self, user: str) -> None:
+        self._dirty.add(user)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._cache))
+
+    def take_dirty(self) -> dict[str, bytes]:
+        dirty = {user: encode_state(self._cache[user]) for user in self._dirty}
+        self._dirty.clear()
+        return dirty
+
+    def evict_clean(self) -> None:
+        """Drop cached users beyond the bound; only clean ones, so nothing unsaved is lost."""
+        excess = len(self._cache) - self._max_cached
+        for user in list(self._cache):
+            if excess <= 0:
+                break
+            if user not in self._dirty:
+                del self._cache[user]
+                excess -= 1
+
+    def forget(self) -> None:
+        """After a rebalance another worker may own these users: reload from the store."""
+        self._cache.clear()
+        self._dirty.clear()

@@ -1,0 +1,90 @@
+"""ato-after-credential-change: a sign-in that looks like someone else right after a reset.
+
+The vishing playbook (Scattered Spider, LAPSUS$): call the helpdesk as the victim, pass the
+identity check with public information, get the password or MFA reset (or a Temporary Access
+Pass), then sign in from the attacker's own device and network and register a new MFA method.
+
+High confidence needs all of: the change was made by someone other than the user (helpdesk,
+admin) or is a TAP; a successful interactive sign-in in the window; evidence from at least two
+independent families; a score at or above the high threshold. Failed sign-ins alone stay Medium.
+"""
+
+from __future__ import annotations
+
+from correlator.engine.state import SignInFacts
+from correlator.model import Evidence, Severity
+from correlator.rules.base import Assessment, IncidentContext, RuleMeta
+from correlator.rules.evidence import incident_evidence, signin_evidence
+from correlator.rules.scoring import family_points, total_score
+
+META = RuleMeta(
+    id="ato-after-credential-change",
+    title="Account takeover after a credential change",
+    description=(
+        "A successful sign-in from an unfamiliar device or network shortly after a helpdesk "
+        "or admin credential change: the pattern of helpdesk voice phishing."
+    ),
+    attacks=("T1078.004", "T1556.006", "T1098.005", "T1598.004", "T1566.004"),
+    default_severity=Severity.HIGH,
+)
+
+
+def _candidates(ctx: IncidentContext) -> tuple[list[SignInFacts], bool]:
+    """Interactive sign-ins in the window; the successful ones when there are any.
+
+    Non-interactive sign-ins are token refreshes by clients already signed in: reading them as
+    new evidence is the classic false positive (service IPs, empty locations).
+    """
+    interactive = [s for s in ctx.signins if s.interactive]
+    succeeded = [s for s in interactive if s.success]
+    return (succeeded, True) if succeeded else (interactive, False)
+
+
+def _best(
+    ctx: IncidentContext, candidates: list[SignInFacts]
+) -> tuple[SignInFacts | None, list[Evidence]]:
+    best: tuple[int, int, SignInFacts | None, list[Evidence]] = (-1, 0, None, [])
+    for facts in candidates:
+        found = signin_evidence(facts, ctx)
+        points = total_score(family_points(found, ctx.config, ctx.maturity.mature))
+        # Ties go to the earliest sign-in: the first foothold is what the analyst needs.
+        if points > best[0] or (points == best[0] and best[2] and facts.time < best[1]):
+            best = (points, facts.time, facts, found)
+    return best[2], best[3]
+
+
+def _severity(ctx: IncidentContext, score: int, families: int, succeeded: bool) -> Severity:
+    cfg = ctx.config
+    high = (
+        ctx.incident.by_other
+        and succeeded
+        and families >= cfg.min_families_high
+        and score >= cfg.high_score
+    )
+    if high:
+        return Severity.CRITICAL if ctx.privileged else Severity.HIGH
+    if score >= cfg.medium_score:
+        return Severity.MEDIUM
+    return Severity.LOW if score >= cfg.low_score else Severity.INFORMATIONAL
+
+
+def evaluate(ctx: IncidentContext) -> Assessment:
+    candidates, succeeded = _candidates(ctx)
+    primary, found = _best(ctx, candidates)
+    evidence = found + incident_evidence(ctx)
+    points = family_points(evidence, ctx.config, ctx.maturity.mature)
+    score = total_score(points)
+    # Without any sign-in in the window there is no takeover to report, only a reset.
+    if primary is None:
+        score = min(score, ctx.config.low_score - 1)
+    notes: list[str] = []
+    if not ctx.maturity.mature:
+        notes.append(
+            f"baseline not yet established ({ctx.maturity.signins} sign-ins on "
+            f"{ctx.maturity.days} days before the change): novelty evidence counts half"
+        )
+    if primary is not None and not succeeded:
+        notes.append("no successful sign-in followed: only failed attempts were seen")
+    families = tuple(sorted(points))
+    severity = _severity(ctx, score, len(families), succeeded and primary is not None)
+    return Assessment(score, severity, tuple(evidence), families, primary, tuple(notes))

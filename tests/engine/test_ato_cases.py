@@ -1,0 +1,158 @@
+"""Table-driven cases for ato-after-credential-change: the attack and its look-alikes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from correlator.config import DetectionConfig
+from correlator.engine.engine import Engine
+from correlator.model import Event, Finding, Severity
+from tests.engine.builders import (
+    ABROAD,
+    ATTACKER,
+    CORP_VPN,
+    HOME,
+    OFFICE,
+    call,
+    change,
+    history,
+    signin,
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    events: list[Event]
+    expected: Severity | None  # the final severity of the one finding; None: nothing published
+    codes: tuple[str, ...] = ()  # evidence codes that must be present
+
+
+ATTACKER_SIGNIN = dict(
+    network=ATTACKER, device=None, browser="Chrome 124", os="MacOs", ip="203.0.113.9"
+)
+
+CASES = [
+    # The vishing chain: a call, a helpdesk reset, the attacker's sign-in, a new authenticator.
+    Case(
+        "attack",
+        history()
+        + [
+            call("c1", -20),
+            change("r1", 0),
+            signin("x1", 4, **ATTACKER_SIGNIN),
+            change("m1", 6, "mfa_method_added", by_other=False),
+        ],
+        Severity.HIGH,
+        ("device.missing", "country.new", "anonymizer", "call.external", "mfa.added_after"),
+    ),
+    # The same chain against an admin: Critical.
+    Case(
+        "privileged attack",
+        history()
+        + [
+            change("r1", 0, privileged_target=True),
+            signin("x1", 4, **ATTACKER_SIGNIN),
+        ],
+        Severity.CRITICAL,
+        ("target.privileged",),
+    ),
+    # A user who really forgot the password: known device, known network, right after.
+    Case("forgot password", history() + [change("r1", 0), signin("s1", 3)], None),
+    # Self-service reset then a new network: never High (nobody else made the change).
+    Case(
+        "self-service reset",
+        history()
+        + [
+            change("r1", 0, "self_service_reset", by_other=False),
+            signin("x1", 4, **ATTACKER_SIGNIN),
+        ],
+        Severity.MEDIUM,
+    ),
+    # A traveller without any credential change: no incident at all.
+    Case("traveller", history() + [signin("t1", 600, network=ABROAD)], None),
+    # A reset, then the corporate VPN the user always uses (declared corporate egress).
+    Case(
+        "corporate vpn",
+        history(network=CORP_VPN) + [change("r1", 0), signin("s1", 5, network=CORP_VPN)],
+        None,
+    ),
+    # A newly issued managed laptop in the office right after a helpdesk reset.
+    Case(
+        "new managed laptop",
+        history()
+        + [change("r1", 0), signin("s1", 10, network=OFFICE, device="dev-2", managed=True)],
+        None,
+    ),
+    # A new hire: TAP at onboarding, then first sign-ins from a new device at home.
+    Case(
+        "new hire",
+        [change("t1", 0, "temporary_access_pass"), signin("s1", 15, device="dev-9", managed=False)],
+        None,
+    ),
+    # The attacker only failed: Medium at most.
+    Case(
+        "failed only",
+        history()
+        + [
+            call("c1", -20),
+            change("r1", 0),
+            signin("x1", 4, success=False, **ATTACKER_SIGNIN),
+            signin("x2", 6, success=False, **ATTACKER_SIGNIN),
+        ],
+        Severity.MEDIUM,
+    ),
+    # Non-interactive token refreshes from new places are not read as the attacker.
+    Case(
+        "non-interactive only",
+        history() + [change("r1", 0), signin("n1", 4, interactive=False, **ATTACKER_SIGNIN)],
+        None,
+    ),
+    # Outside the window (2 h later) a strange sign-in is not joined to the reset.
+    Case(
+        "outside window", history() + [change("r1", 0), signin("x1", 125, **ATTACKER_SIGNIN)], None
+    ),
+    # Impossible travel (no anonymizer) counts as its own family.
+    Case(
+        "impossible travel",
+        history()
+        + [
+            signin("s0", -30),
+            change("r1", 0),
+            signin("x1", 10, network=ABROAD, device=None, ip="198.51.100.7"),
+        ],
+        Severity.HIGH,
+        ("travel.impossible", "country.new"),
+    ),
+]
+
+
+def final(findings: list[Finding]) -> dict[str, Finding]:
+    latest: dict[str, Finding] = {}
+    for finding in findings:
+        latest[finding.uid] = finding
+    return latest
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case(case: Case) -> None:
+    engine = Engine(DetectionConfig())
+    published = final(engine.process_many(case.events))
+    if case.expected is None:
+        assert published == {}, [f.summary for f in published.values()]
+        return
+    assert len(published) == 1
+    finding = next(iter(published.values()))
+    assert finding.severity == case.expected, finding.summary
+    codes = {e.code for e in finding.evidence}
+    assert set(case.codes) <= codes, codes
+    assert all(e.sentence for e in finding.evidence)
+
+
+def test_home_network_is_not_evidence() -> None:
+    engine = Engine(DetectionConfig())
+    events = history() + [change("r1", 0), signin("s1", 5, network=HOME, device=None)]
+    # Only the device family fires: one family is never enough for an alert.
+    assert engine.process_many(events) == []
