@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _replay_parser(sub)
     _simulate_parser(sub)
+    from correlator import cli_runtime
+
+    cli_runtime.add_parsers(sub)
     return parser
 
 

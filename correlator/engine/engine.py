@@ -3,6 +3,13 @@
 Pure: no clock, no network. Enrichment is injected (it reads local database files), and so is
 where per-user state lives. Event time drives everything: a watermark (newest event time minus
 the allowed lateness) decides what state may be forgotten.
+
+The watermark is kept per user and advanced by that user's sign-ins only. A partition mixes many
+users whose records reach it through differently lagging raw partitions, so one user's progress
+must never expire another user's pending join; and the sparse topics (audits, tickets, calls) are
+read far faster than the sign-in stream when a backlog is caught up, so a call a day ahead must
+not expire the reset whose sign-ins are still on their way. It is the sign-in stream that has to
+pass a change's window before the change can be forgotten.
 """
 
 from __future__ import annotations
@@ -64,13 +71,17 @@ class Engine:
         self.enricher = enricher
         self.states: UserStates = states if states is not None else MemoryStates()
         self.aliases = aliases or AliasMap()
-        self.max_time = NO_TIME
+        self.max_time = NO_TIME  # newest event time seen by this engine (for metrics)
         self.stats = EngineStats()
         self._privileged = frozenset(u.lower() for u in config.privileged_users)
 
     @property
     def watermark(self) -> int:
+        """The engine-wide watermark: the newest event time seen minus the lateness."""
         return self.max_time - self.config.lateness_ms if self.max_time != NO_TIME else NO_TIME
+
+    def user_watermark(self, state: UserState) -> int:
+        return state.max_time - self.config.lateness_ms if state.max_time else NO_TIME
 
     def process_many(self, events: Iterable[Event]) -> list[Finding]:
         findings: list[Finding] = []
@@ -81,11 +92,13 @@ class Engine:
     def process(self, event: Event) -> list[Finding]:
         user = self.aliases.resolve(event.user)
         time = event.time
-        if time < self.watermark:
-            self.stats.late += 1
         if time > self.max_time:
             self.max_time = time
         state = self.states.get(user)
+        if time < self.user_watermark(state):
+            self.stats.late += 1
+        if time > state.max_time and isinstance(event, SignIn):
+            state.max_time = time
         if isinstance(event, SignIn):
             stored = self._add_signin(state, event)
         elif isinstance(event, CredentialChange):
@@ -96,7 +109,7 @@ class Engine:
             self.stats.duplicates += 1
             return []
         self.stats.events[type(event).__name__] += 1
-        trim_state(state, self.watermark, self.config)
+        trim_state(state, self.user_watermark(state), self.config)
         self.states.mark_dirty(user)
         return self._evaluate(user, state) if state.changes else []
 

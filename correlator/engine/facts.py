@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from functools import lru_cache
 
 from correlator.engine.state import SignInFacts
 from correlator.model import NetworkInfo, SignIn
@@ -12,6 +13,7 @@ _EMPTY_NETWORK = NetworkInfo()
 EARTH_RADIUS_KM = 6371.0088
 
 
+@lru_cache(maxsize=65_536)
 def ip_prefix(ip: str | None) -> str | None:
     """The /24 (IPv4) or /48 (IPv6) a sign-in came from: a stable 'same network' key."""
     if not ip:
@@ -22,8 +24,10 @@ def ip_prefix(ip: str | None) -> str | None:
         return None
     if address.version == 6 and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    bits = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+    if address.version == 4:
+        head = str(address).rsplit(".", 1)[0]
+        return f"{head}.0/24"
+    return str(ipaddress.IPv6Network((int(address) >> 80 << 80, 48)))
 
 
 def agent_family(browser: str | None, os_name: str | None) -> str | None:

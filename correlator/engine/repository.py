@@ -47,7 +47,7 @@ class CachedStates:
     """A write-back cache over a byte store: load a batch's users at once, flush the dirty ones.
 
     The runtime calls ``prefetch`` with the users of a batch, the engine reads and mutates, and
-    ``take_dirty`` hands the encoded states to the store's one-pipeline batch write.
+    ``dirty_payload`` hands the encoded states to the store's one-pipeline batch write.
     """
 
     def __init__(self, store: StoreLike, *, max_cached: int = 100_000) -> None:
@@ -76,10 +76,12 @@ class CachedStates:
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._cache))
 
-    def take_dirty(self) -> dict[str, bytes]:
-        dirty = {user: encode_state(self._cache[user]) for user in self._dirty}
+    def dirty_payload(self) -> dict[str, bytes]:
+        """The encoded states changed since the last ``mark_clean`` (kept until then)."""
+        return {user: encode_state(self._cache[user]) for user in self._dirty}
+
+    def mark_clean(self) -> None:
         self._dirty.clear()
-        return dirty
 
     def evict_clean(self) -> None:
         """Drop cached users beyond the bound; only clean ones, so nothing unsaved is lost."""

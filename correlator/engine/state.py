@@ -89,6 +89,7 @@ class UserState(msgspec.Struct, omit_defaults=True):
     emitted: list[Emitted] = msgspec.field(default_factory=list)
     seen_ids: dict[int, int] = msgspec.field(default_factory=dict)  # id hash -> event time
     user_id: str | None = None
+    max_time: int = 0  # newest sign-in time of this user: the user's watermark derives from it
 
 
 _encoder = msgspec.msgpack.Encoder()

@@ -6,7 +6,7 @@ from correlator.config import DAY_MS, HOUR_MS, MINUTE_MS, DetectionConfig
 from correlator.engine.engine import Engine
 from correlator.engine.repository import MemoryStates
 from correlator.model import Finding, Severity
-from tests.engine.builders import ATTACKER, USER, change, history, signin
+from tests.engine.builders import ATTACKER, USER, call, change, history, signin
 
 ATTACK = dict(network=ATTACKER, device=None, browser="Chrome 124", os="MacOs", ip="203.0.113.9")
 
@@ -92,8 +92,28 @@ def test_state_stays_bounded_as_time_passes() -> None:
     state = states.get(USER)
     assert state.changes == [] and state.emitted == []
     assert len(state.profile.days) <= config.baseline_lookback_days + 2
-    assert all(f.time >= engine.watermark - config.skew_ms for f in state.recent)
+    assert all(f.time >= engine.user_watermark(state) - config.skew_ms for f in state.recent)
     assert states.encoded_size(USER) < 2048
+
+
+def test_one_users_progress_never_expires_another_users_join() -> None:
+    # Partitions mix users whose records lag differently: bob racing ahead by a day must not
+    # expire alice's pending reset.
+    engine = Engine(DetectionConfig())
+    engine.process_many(history() + [change("r1", 0)])
+    engine.process(signin("bob-1", DAY_MS / MINUTE_MS, user="bob@northwind.test"))
+    found = engine.process(signin("x1", 4, **ATTACK))
+    assert [f.severity for f in found] == [Severity.HIGH]
+
+
+def test_sparse_topics_racing_ahead_do_not_expire_a_pending_reset() -> None:
+    # Catching up a backlog, the small calls topic is read a day ahead of the sign-ins.
+    engine = Engine(DetectionConfig())
+    engine.process_many(history())
+    engine.process(call("c-late", DAY_MS / MINUTE_MS))
+    engine.process(change("r1", 0))
+    found = engine.process(signin("x1", 4, **ATTACK))
+    assert [f.severity for f in found] == [Severity.HIGH]
 
 
 def test_late_events_are_counted() -> None:

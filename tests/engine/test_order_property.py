@@ -21,15 +21,22 @@ SCENARIO: list[Event] = (
     + history(user=DAN)
     + [
         # alice: the attack, with two audit records of one reset and a follow-up registration
-        call("c1", -30), change("r1", 0), change("r2", 0.2), signin("x1", 3, **ATTACK),
-        signin("x2", 20, **ATTACK), change("m1", 5, "mfa_method_added", by_other=False),
+        call("c1", -30),
+        change("r1", 0),
+        change("r2", 0.2),
+        signin("x1", 3, **ATTACK),
+        signin("x2", 20, **ATTACK),
+        change("m1", 5, "mfa_method_added", by_other=False),
         signin("a-late", 40),
         # bob: forgot his password, signs in from home right after
-        change("b1", 100, user=BOB), signin("b-s1", 104, user=BOB),
+        change("b1", 100, user=BOB),
+        signin("b-s1", 104, user=BOB),
         # carol: attacker only failed
-        change("k1", 200, user=CAROL), signin("k-x1", 203, user=CAROL, success=False, **ATTACK),
+        change("k1", 200, user=CAROL),
+        signin("k-x1", 203, user=CAROL, success=False, **ATTACK),
         # dan: impossible travel after a reset, then more sign-ins
-        signin("d0", 290, user=DAN), change("d1", 300, "mfa_reset", user=DAN),
+        signin("d0", 290, user=DAN),
+        change("d1", 300, "mfa_reset", user=DAN),
         signin("d-x1", 310, user=DAN, network=ABROAD, device=None, ip="198.51.100.7"),
         signin("d2", 330, user=DAN),
     ]
@@ -56,8 +63,9 @@ def test_the_scenario_alerts() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, CONFIG.lateness_ms - 1), min_size=len(SCENARIO),
-                max_size=len(SCENARIO)))
+@given(
+    st.lists(st.integers(0, CONFIG.lateness_ms - 1), min_size=len(SCENARIO), max_size=len(SCENARIO))
+)
 def test_arrival_order_within_lateness_does_not_matter(delays: list[int]) -> None:
     # Each event arrives up to `lateness` after its event time, so none is ever late.
     arrival = sorted(zip(SCENARIO, delays, strict=True), key=lambda p: p[0].time + p[1])

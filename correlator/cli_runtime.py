@@ -1,0 +1,137 @@
+"""Command line of the stream job: `run`, `broker` and `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from correlator.errors import ConfigError
+from correlator.runconfig import TOPIC_FIELDS, RunSettings, resolve_run_settings
+
+log = logging.getLogger("correlator")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    run = sub.add_parser("run", help="run the stream job on Kafka")
+    _run_options(run)
+    run.set_defaults(func=cmd_run)
+    broker = sub.add_parser("broker", help="run the embedded broker (memory only) standalone")
+    broker.add_argument("--port", type=int, default=None, help="default: a free port")
+    broker.set_defaults(func=cmd_broker)
+    demo = sub.add_parser("demo", help="simulate a tenant and stream it through the job live")
+    demo.add_argument("--users", type=int, default=120)
+    demo.add_argument("--days", type=int, default=14)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--out", type=Path, default=Path("demo-out"))
+    demo.add_argument("--partitions", type=int, default=4)
+    demo.add_argument("--no-color", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stage", choices=("all", "normalize", "correlate"))
+    p.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (host:port,...)")
+    p.add_argument("--group-id", help="consumer group prefix (default correlator)")
+    p.add_argument("--state", help="memory (default), redis://… or rediss://…")
+    p.add_argument("--geoip-dir", type=Path, help="directory with GeoIP2/GeoLite2 .mmdb files")
+    p.add_argument("--config", type=Path, help="YAML configuration file")
+    p.add_argument("--create-topics", action="store_true", help="create missing topics")
+    p.add_argument("--partitions", type=int, help="partitions for --create-topics (default 6)")
+    p.add_argument("--batch-size", type=int, help="messages per batch (default 500)")
+    p.add_argument("--metrics-port", type=int, help="HTTP port for /metrics (default 9108)")
+    p.add_argument(
+        "-X",
+        dest="kafka_property",
+        action="append",
+        metavar="KEY=VALUE",
+        help="librdkafka property, e.g. -X security.protocol=SASL_SSL (repeatable)",
+    )
+    for name in TOPIC_FIELDS:
+        p.add_argument(f"--topic-{name}", help=f"name of the {name} topic")
+
+
+def load_run(args: argparse.Namespace) -> tuple[RunSettings, Any]:
+    from correlator.wiring import load_cli_settings
+
+    settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
+    run = resolve_run_settings(vars(args), os.environ, settings.extra)
+    return run, settings
+
+
+def _install_signals(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        log.info("received %s: finishing the batch, then leaving", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from correlator.runtime.runner import Runner, enricher_summary
+
+    run, settings = load_run(args)
+    if not run.bootstrap_servers:
+        raise ConfigError("no Kafka: pass --bootstrap-servers or set KAFKA_BOOTSTRAP_SERVERS")
+    stop = threading.Event()
+    _install_signals(stop)
+    log.info(
+        "stage %s on %s, group %s, state %s; %s; kafka properties %s",
+        run.stage,
+        run.bootstrap_servers,
+        run.group_id,
+        _shown_state(run.state),
+        enricher_summary(settings),
+        run.redacted_kafka(),
+    )
+    runner = Runner(run, settings, bootstrap=run.bootstrap_servers, stop=stop)
+    from correlator.runtime.service import serve_health
+
+    server = serve_health(runner, run.metrics_port)
+    try:
+        runner.run_until_stopped()
+    finally:
+        if server is not None:
+            server.shutdown()
+    log.info("stopped cleanly")
+    return 0
+
+
+def _shown_state(state: str) -> str:
+    return state.split("@")[-1] if "@" in state else state
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    from correlator.runtime.broker import EmbeddedBroker
+
+    stop = threading.Event()
+    _install_signals(stop)
+    with EmbeddedBroker(port=args.port) as broker:
+        print(broker.bootstrap, flush=True)
+        print(
+            "embedded broker running; data is kept in memory only and is lost when it stops "
+            "(Ctrl-C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
+        stop.wait()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from correlator.runtime.demo import Demo
+
+    return Demo(
+        users=args.users,
+        days=args.days,
+        seed=args.seed,
+        out=args.out,
+        partitions=args.partitions,
+        color=not args.no_color and sys.stdout.isatty(),
+    ).run()

@@ -1,0 +1,24 @@
+"""Topic names: the raw inputs, the canonical events, the alerts and the dead letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topics:
+    signins: str = "entra.signins"
+    audits: str = "entra.audits"
+    tickets: str = "helpdesk.tickets"
+    calls: str = "calls.records"
+    events: str = "correlator.events"
+    alerts: str = "correlator.alerts"
+    dlq: str = "correlator.dlq"
+
+    @property
+    def raw(self) -> tuple[str, ...]:
+        return (self.signins, self.audits, self.tickets, self.calls)
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (*self.raw, self.events, self.alerts, self.dlq)

@@ -1,0 +1,174 @@
+"""The batch loop both stages share: consume, handle, make durable, then commit.
+
+Offsets are committed only after every produced message is acknowledged and the batch's state
+is written. On a transient failure the batch is rewound (the consumer seeks back to its first
+offsets) and handled again later: at-least-once, with deterministic alert ids downstream.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+
+from correlator.errors import TransientError
+from correlator.runtime.clients import DeliveryFailed, TrackedProducer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerStats:
+    consumed: dict[str, int] = field(default_factory=dict)  # by topic
+    batches: int = 0
+    commits: int = 0
+    committed_messages: int = 0  # each message once, however often a rewind made us read it
+    rewinds: int = 0
+    last_batch_s: float = 0.0
+    assigned: int = 0
+
+
+class BatchWorker(ABC):
+    name = "worker"
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        producer: TrackedProducer,
+        topics: Sequence[str],
+        *,
+        batch_size: int,
+        batch_timeout_s: float,
+    ) -> None:
+        self.consumer = consumer
+        self.producer = producer
+        self.topics = tuple(topics)
+        self.batch_size = batch_size
+        self.batch_timeout_s = batch_timeout_s
+        self.stats = WorkerStats()
+        self._pending: list[Message] = []
+        self._phase = "idle"
+        self._started = 0.0
+        consumer.subscribe(
+            list(self.topics),
+            on_assign=self._assigned,
+            on_revoke=self._revoked,
+            on_lost=self._revoked,
+        )
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def step(self) -> int:
+        """Advance the current batch to committed; returns how many messages it held.
+
+        Each phase is done once: after a transient failure the next call resumes at the phase
+        that failed (a store write or a commit is retried, the batch is not handled twice).
+        """
+        if self._phase == "idle":
+            self._pending = self._consume()
+            if not self._pending:
+                self.producer.poll()
+                return 0
+            self._started = time.perf_counter()
+            try:
+                self.handle(self._pending)
+            except TransientError:
+                self.rewind()  # the batch may be half applied: read it again from the store
+                raise
+            self._phase = "handled"
+        if self._phase == "handled":
+            try:
+                self.producer.flush()
+            except DeliveryFailed:
+                self.rewind()  # some outputs are lost: the whole batch must be handled again
+                raise
+            self._phase = "flushed"
+        if self._phase == "flushed":
+            self.persist()
+            self._phase = "persisted"
+        batch = self._pending
+        self._commit(batch)
+        self._pending, self._phase = [], "idle"
+        self.stats.batches += 1
+        self.stats.last_batch_s = time.perf_counter() - self._started
+        self.after_batch(batch, self.stats.last_batch_s)
+        return len(batch)
+
+    @property
+    def busy(self) -> bool:
+        return self._phase != "idle"
+
+    def _consume(self) -> list[Message]:
+        messages = self.consumer.consume(self.batch_size, self.batch_timeout_s)
+        good = []
+        for message in messages:
+            error = message.error()
+            if error is None:
+                good.append(message)
+                topic = message.topic() or ""
+                self.stats.consumed[topic] = self.stats.consumed.get(topic, 0) + 1
+            elif error.code() != KafkaError._PARTITION_EOF:
+                log.warning("%s: consumer error: %s", self.name, error.str())
+        return good
+
+    def _commit(self, batch: list[Message]) -> None:
+        offsets: dict[tuple[str, int], int] = {}
+        for message in batch:
+            key = (message.topic() or "", message.partition() or 0)
+            offsets[key] = max(offsets.get(key, -1), (message.offset() or 0) + 1)
+        positions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+        self.consumer.commit(offsets=positions, asynchronous=False)
+        self.stats.commits += 1
+        self.stats.committed_messages += len(batch)
+
+    def rewind(self) -> None:
+        """After a transient failure: forget what the batch did and read it again."""
+        firsts: dict[tuple[str, int], int] = {}
+        for message in self._pending:
+            key = (message.topic() or "", message.partition() or 0)
+            firsts[key] = min(firsts.get(key, 1 << 62), message.offset() or 0)
+        for (topic, partition), offset in firsts.items():
+            try:
+                self.consumer.seek(TopicPartition(topic, partition, offset))
+            except Exception as exc:  # noqa: BLE001 - a revoked partition cannot be sought
+                log.info("%s: cannot seek %s[%d]: %s", self.name, topic, partition, exc)
+        self._pending, self._phase = [], "idle"
+        self.stats.rewinds += 1
+        self.reset_state()
+
+    def close(self) -> None:
+        try:
+            self.producer.flush()
+        finally:
+            self.consumer.close()
+
+    # -- rebalancing ----------------------------------------------------------------------------
+
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.stats.assigned = len(partitions)
+        self.reset_state()
+
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Callbacks run inside consume(), which is only called between batches: every batch
+        # this worker handled is already committed.
+        self._pending, self._phase = [], "idle"
+        self.stats.assigned = 0
+        self.reset_state()
+
+    # -- what a stage does -----------------------------------------------------------------------
+
+    @abstractmethod
+    def handle(self, batch: list[Message]) -> None: ...
+
+    def persist(self) -> None:
+        return None
+
+    def reset_state(self) -> None:
+        return None
+
+    def after_batch(self, batch: list[Message], seconds: float) -> None:
+        return None

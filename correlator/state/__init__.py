@@ -1,0 +1,30 @@
+"""Where per-user state lives: one small interface, a memory and a Redis implementation."""
+
+from __future__ import annotations
+
+from correlator.errors import ConfigError
+from correlator.state.base import StateStore
+from correlator.state.memory import MemoryStore
+
+__all__ = ["MemoryStore", "StateStore", "open_store"]
+
+
+def open_store(
+    spec: str, *, namespace: str = "correlator", setting: str = "state.store"
+) -> StateStore:
+    """Open the store ``spec`` names: ``memory`` or a ``redis://`` / ``rediss://`` URL.
+
+    ``setting`` is the configuration name quoted in the error when ``spec`` is not understood.
+    """
+    if spec == "memory":
+        return MemoryStore()
+    if spec.startswith(("redis://", "rediss://")):
+        # Imported here so the embedded default never needs the redis client loaded.
+        from correlator.state.redis import RedisStore
+
+        return RedisStore(spec, namespace=namespace)
+    shown = spec.split("@")[-1] if "@" in spec else spec  # never echo a password
+    raise ConfigError(
+        f"{setting}: unsupported state store {shown!r}; use 'memory', 'redis://host:port/db' "
+        "or 'rediss://host:port/db' (TLS)"
+    )

@@ -1,0 +1,142 @@
+"""The stream job against a real broker (and Redis): the same alerts as replay, whatever happens.
+
+Alerts are compared as the final version of each published finding (uid → severity), Medium and
+above, which is what a SIEM ends up holding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+
+import orjson
+import pytest
+
+from correlator.runtime.runner import Runner
+from tests.conftest import TopicFactory
+from tests.runtime.harness import alerts_of, drive, produce, read_topic, run_settings
+from tests.runtime.tenant import Tenant, make_tenant, published_alerts
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
+    return make_tenant(tmp_path_factory.mktemp("tenant"))
+
+
+def _consumed(runner: Runner) -> tuple[int, int, int]:
+    """Raw messages committed, events published, events committed by the correlate stage."""
+    assert runner.normalizer is not None and runner.correlator is not None
+    raw = runner.normalizer.stats.committed_messages
+    events = sum(runner.normalizer.events.values())
+    return raw, events, runner.correlator.stats.committed_messages
+
+
+def test_stream_alerts_equal_replay(
+    kafka_bootstrap: str, kafka_topics: TopicFactory, tenant: Tenant
+) -> None:
+    expected = tenant.expected_alerts()
+    assert sorted(expected.values()).count(4) >= 2  # the tenant holds real attacks
+    run = run_settings(kafka_topics, partitions=3)
+    produced = produce(kafka_bootstrap, tenant.messages(run.topics))
+    runner = Runner(run, tenant.settings, bootstrap=kafka_bootstrap)
+    try:
+        drive(
+            runner,
+            lambda: (
+                _consumed(runner)[0] >= produced and _consumed(runner)[2] >= _consumed(runner)[1]
+            ),
+        )
+    finally:
+        runner.close()
+    messages = read_topic(kafka_bootstrap, run.topics.alerts)
+    assert published_alerts(alerts_of(messages)) == expected
+    # Keyed by user, so one user's alerts stay in order on one partition.
+    for message in messages:
+        alert = orjson.loads(message.value() or b"{}")
+        users = {o["value"] for o in alert["observables"] if o["type_id"] == 4}
+        assert (message.key() or b"").decode() in users
+
+
+def test_two_workers_publish_what_one_publishes(
+    kafka_bootstrap: str, kafka_topics: TopicFactory, tenant: Tenant
+) -> None:
+    run = run_settings(kafka_topics, partitions=4)
+    produced = produce(kafka_bootstrap, tenant.messages(run.topics))
+    stop = threading.Event()
+    runners = [Runner(run, tenant.settings, bootstrap=kafka_bootstrap, stop=stop) for _ in range(2)]
+    threads = [threading.Thread(target=r.run_until_stopped, daemon=True) for r in runners]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = _wait(
+            lambda: (
+                sum(_consumed(r)[0] for r in runners) >= produced
+                and sum(_consumed(r)[2] for r in runners) >= sum(_consumed(r)[1] for r in runners)
+            )
+        )
+        assert deadline, "the two workers did not finish"
+        # Both really took part: the partitions were split between them.
+        assert all(_consumed(r)[0] > 0 for r in runners)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    alerts = alerts_of(read_topic(kafka_bootstrap, run.topics.alerts))
+    assert published_alerts(alerts) == tenant.expected_alerts()
+
+
+def _wait(condition: object, timeout_s: float = 120.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            time.sleep(1.0)  # let the last batches commit
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_redis_outage_stops_commits_and_resumes_without_loss(
+    kafka_bootstrap: str,
+    kafka_topics: TopicFactory,
+    tenant: Tenant,
+    redis_server_factory: object,
+    tmp_path: Path,
+) -> None:
+    server = redis_server_factory()  # type: ignore[operator]
+    run = dataclasses.replace(run_settings(kafka_topics, partitions=2), state=server.url)
+    messages = tenant.messages(run.topics)
+    half = len(messages) // 2
+    produce(kafka_bootstrap, messages[:half])
+    runner = Runner(run, tenant.settings, bootstrap=kafka_bootstrap)
+    try:
+        drive(
+            runner,
+            lambda: _consumed(runner)[0] >= half and _consumed(runner)[2] >= _consumed(runner)[1],
+        )
+        assert runner.health.ready
+        server.pause()
+        produce(kafka_bootstrap, messages[half:])
+        correlate = runner.correlator
+        assert correlate is not None
+        commits = correlate.stats.commits
+        for _ in range(6):
+            runner.step()
+        assert not runner.health.ready and runner.health.retries > 0
+        assert correlate.stats.commits == commits  # nothing committed while the store is down
+        server.resume()
+        drive(
+            runner,
+            lambda: (
+                _consumed(runner)[0] >= len(messages)
+                and _consumed(runner)[2] >= _consumed(runner)[1]
+            ),
+        )
+        assert runner.health.ready
+    finally:
+        server.resume()
+        runner.close()
+    alerts = alerts_of(read_topic(kafka_bootstrap, run.topics.alerts))
+    assert published_alerts(alerts) == tenant.expected_alerts()
