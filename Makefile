@@ -21,9 +21,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(VENV)/bin/correlator simulate --users 120 --days 14 --out $(DEMO_DIR)
-	$(VENV)/bin/correlator replay $(DEMO_DIR) --config $(DEMO_DIR)/correlator.yaml --pretty \
-		--stats $(DEMO_DIR)/stats.json
+	$(VENV)/bin/correlator demo --out $(DEMO_DIR)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py --out $(BENCH_DIR)

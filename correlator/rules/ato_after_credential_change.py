@@ -29,15 +29,13 @@ META = RuleMeta(
 )
 
 
-def _candidates(ctx: IncidentContext) -> tuple[list[SignInFacts], bool]:
-    """Interactive sign-ins in the window; the successful ones when there are any.
+def _interactive(ctx: IncidentContext, success: bool) -> list[SignInFacts]:
+    """Interactive sign-ins in the window with the given outcome.
 
     Non-interactive sign-ins are token refreshes by clients already signed in: reading them as
     new evidence is the classic false positive (service IPs, empty locations).
     """
-    interactive = [s for s in ctx.signins if s.interactive]
-    succeeded = [s for s in interactive if s.success]
-    return (succeeded, True) if succeeded else (interactive, False)
+    return [s for s in ctx.signins if s.interactive and s.success is success]
 
 
 def _best(
@@ -68,9 +66,8 @@ def _severity(ctx: IncidentContext, score: int, families: int, succeeded: bool) 
     return Severity.LOW if score >= cfg.low_score else Severity.INFORMATIONAL
 
 
-def evaluate(ctx: IncidentContext) -> Assessment:
-    candidates, succeeded = _candidates(ctx)
-    primary, found = _best(ctx, candidates)
+def _assess(ctx: IncidentContext, success: bool) -> Assessment:
+    primary, found = _best(ctx, _interactive(ctx, success))
     evidence = found + incident_evidence(ctx)
     points = family_points(evidence, ctx.config, ctx.maturity.mature)
     score = total_score(points)
@@ -83,8 +80,20 @@ def evaluate(ctx: IncidentContext) -> Assessment:
             f"baseline not yet established ({ctx.maturity.signins} sign-ins on "
             f"{ctx.maturity.days} days before the change): novelty evidence counts half"
         )
-    if primary is not None and not succeeded:
-        notes.append("no successful sign-in followed: only failed attempts were seen")
+    if primary is not None and not success:
+        notes.append("no successful sign-in matched: the evidence comes from failed attempts")
     families = tuple(sorted(points))
-    severity = _severity(ctx, score, len(families), succeeded and primary is not None)
+    severity = _severity(ctx, score, len(families), success and primary is not None)
     return Assessment(score, severity, tuple(evidence), families, primary, tuple(notes))
+
+
+def evaluate(ctx: IncidentContext) -> Assessment:
+    """The stronger reading of the incident: its successful sign-ins, or its failed attempts.
+
+    A user who signs in normally after an attacker's failed attempts does not erase them: the
+    failed attempts keep the incident at Medium.
+    """
+    succeeded, failed = _assess(ctx, True), _assess(ctx, False)
+    if (failed.severity, failed.score) > (succeeded.severity, succeeded.score):
+        return failed
+    return succeeded

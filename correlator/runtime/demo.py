@@ -10,10 +10,11 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 from correlator.alerts import render_alert_text
 from correlator.config import load_settings
+from correlator.errors import InvalidRecord
 from correlator.normalize import event_order
 from correlator.runconfig import RunSettings
 from correlator.runtime.broker import EmbeddedBroker, create_topics
@@ -29,13 +30,20 @@ POISON = (
 )
 
 
-def _ordered(sim_records: list[tuple[str, dict[str, object]]]) -> list[tuple[str, bytes]]:
+def _ordered(
+    sim_records: list[tuple[str, dict[str, object]]],
+) -> list[tuple[str, bytes, bytes | None]]:
+    """Raw messages in event-time order, keyed by user as a per-account connector sends them."""
     keyed = []
     for topic, record in sim_records:
-        events = parse_record(record)
-        keyed.append((event_order(events[0]) if events else (0, 0, ""), topic, record))
+        try:
+            event = parse_record(record)[0]
+            order, key = event_order(event), event.user.encode()
+        except (InvalidRecord, IndexError):
+            order, key = (0, 0, ""), None  # the stream will dead-letter it, with the reason
+        keyed.append((order, topic, record, key))
     keyed.sort(key=lambda item: item[0])
-    return [(topic, orjson.dumps(record)) for _, topic, record in keyed]
+    return [(topic, orjson.dumps(record), key) for _, topic, record, key in keyed]
 
 
 class Demo:
@@ -56,7 +64,7 @@ class Demo:
         records += [(run.topics.audits, r) for r in sim.audits]
         records += [(run.topics.tickets, r) for r in sim.tickets]
         records += [(run.topics.calls, r) for r in sim.calls]
-        messages = _ordered(records) + [(run.topics.signins, p) for p in POISON]
+        messages = _ordered(records) + [(run.topics.signins, p, None) for p in POISON]
         with EmbeddedBroker() as broker:
             _say(f"embedded broker on {broker.bootstrap} (data kept in memory only)")
             create_topics(broker.bootstrap, {t: self.partitions for t in run.topics.all})
@@ -84,10 +92,10 @@ class Demo:
     def _produce(self, bootstrap: str, messages: list[tuple[str, bytes]], alerts: Consumer) -> None:
         producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
         total = len(messages)
-        for index, (topic, value) in enumerate(messages, 1):
+        for index, (topic, value, key) in enumerate(messages, 1):
             while True:
                 try:
-                    producer.produce(topic, value)
+                    producer.produce(topic, value, key=key)
                     break
                 except BufferError:
                     producer.poll(0.05)
@@ -164,15 +172,16 @@ class Demo:
 
 
 def _alert_consumer(bootstrap: str, topic: str) -> Consumer:
+    """Reads every partition of the alerts topic from the start; no group, nothing to join."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
             "group.id": "correlator-demo-viewer",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": True,
+            "enable.auto.commit": False,
         }
     )
-    consumer.subscribe([topic])
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
     return consumer
 
 

@@ -1,14 +1,16 @@
 """Write a simulation to disk the way the real sources would hand it over.
 
-Layout under ``out``:
-  signins/page-00001.json ...   Graph beta signIn pages, newest first, ≤ 1000 records a page,
-                                each but the last with an ``@odata.nextLink``
-  audits/directoryAudits.jsonl  Graph directoryAudit objects, one per line, oldest first
-  helpdesk/tickets.jsonl        helpdesk.credential_change events, oldest first
-  calls/pstn_calls.json         one Graph getPstnCalls page (pstnCallLogRow)
-  labels.json                   ground truth, one object per scenario
-  geoip/*.mmdb                  City, ASN and Anonymous-IP databases covering every address
-  correlator.yaml               the tenant's corporate egress, for the correlator's config
+Layout under ``out`` (the logs apart from the rest, so ``correlator replay out/logs`` reads
+exactly the inputs):
+  logs/signins/page-00001.json ...   Graph beta signIn pages, newest first, ≤ 1000 records a
+                                     page, each but the last with an ``@odata.nextLink``
+  logs/audits/directoryAudits.jsonl  Graph directoryAudit objects, one per line, oldest first
+  logs/helpdesk/tickets.jsonl        helpdesk.credential_change events, oldest first
+  logs/calls/pstn_calls.json         one Graph getPstnCalls page (pstnCallLogRow)
+  labels.json                        ground truth, one object per scenario
+  geoip/*.mmdb                       City, ASN and Anonymous-IP databases covering every address
+  correlator.yaml                    the correlator's config for this tenant: corporate egress
+                                     and the geoip directory
 """
 
 from __future__ import annotations
@@ -38,15 +40,19 @@ PSTN_CONTEXT = (
 PAGE_SIZE = 1000
 
 
+LOGS_DIR = "logs"
+
+
 def write_simulation(sim: Simulation, out: Path, page_size: int = PAGE_SIZE) -> dict[str, int]:
     """Write every output file; returns how many records (or files) of each kind."""
     if not 1 <= page_size <= 1000:
         raise ValueError(f"page_size must be 1..1000 (Graph's limit), not {page_size}")
     out = Path(out)
-    pages = _write_signin_pages(sim, out / "signins", page_size)
-    _write_jsonl(out / "audits" / "directoryAudits.jsonl", sim.audits)
-    _write_jsonl(out / "helpdesk" / "tickets.jsonl", sim.tickets)
-    _write_json(out / "calls" / "pstn_calls.json", _pstn_page(sim.calls))
+    logs = out / LOGS_DIR
+    pages = _write_signin_pages(sim, logs / "signins", page_size)
+    _write_jsonl(logs / "audits" / "directoryAudits.jsonl", sim.audits)
+    _write_jsonl(logs / "helpdesk" / "tickets.jsonl", sim.tickets)
+    _write_json(logs / "calls" / "pstn_calls.json", _pstn_page(sim.calls))
     _write_json(out / "labels.json", sim.labels)
     geo = sim.geo
     write_geoip_dir(
@@ -110,5 +116,5 @@ def _write_config(path: Path, sim: Simulation) -> None:
         "# Offices and the corporate VPN egress: sign-ins from these networks are corporate, so\n"
         "# the VPN's hosting/VPN flags in the anonymizer database must not count as evidence.\n"
     )
-    body = yaml.safe_dump({"corporate": sim.corporate}, sort_keys=False)
+    body = yaml.safe_dump({"geoip_dir": "geoip", "corporate": sim.corporate}, sort_keys=False)
     path.write_text(header + body, encoding="utf-8")

@@ -38,6 +38,7 @@ def helpdesk_ticket(record: Mapping[str, Any]) -> CredentialChange:
     if user is None:
         raise InvalidRecord(MISSING_USER, "no target_user", field="target_user")
     event_id = _required(record, "id")
+    channel = _choice(record, "channel", CHANNELS)
     return CredentialChange(
         id=event_id,
         time=time,
@@ -47,13 +48,13 @@ def helpdesk_ticket(record: Mapping[str, Any]) -> CredentialChange:
         actor=normalize_identity(text(record.get("agent"), "agent")),
         actor_kind="helpdesk",
         by_other=True,
-        activity="helpdesk.credential_change",
+        activity=f"helpdesk ticket ({channel.replace('_', '-')})" if channel else "helpdesk ticket",
         method=text(record.get("method"), "method"),
         ticket_id=text(record.get("ticket_id"), "ticket_id"),
         caller_number=phone(record.get("caller_number"), "caller_number"),
         caller_verified=_flag(record, "caller_verified"),
         verification_method=_choice(record, "verification_method", VERIFICATION_METHODS),
-        channel=_choice(record, "channel", CHANNELS),
+        channel=channel,
         privileged_target=_flag(record, "privileged_target") or False,
         source_format="helpdesk",
     )

@@ -9,11 +9,12 @@ import orjson
 import pytest
 import yaml
 
+from correlator.config import load_settings
 from correlator.simulate import Simulation, write_simulation
 
 
 def _pages(out: Path) -> list[dict]:
-    return [orjson.loads(p.read_bytes()) for p in sorted((out / "signins").glob("page-*.json"))]
+    return [orjson.loads(p.read_bytes()) for p in sorted((out / "logs" / "signins").glob("page-*.json"))]
 
 
 def test_counts_match_the_simulation(sim: Simulation, written: tuple[Path, dict]) -> None:
@@ -38,11 +39,11 @@ def test_signin_pages_are_graph_pages_newest_first(written: tuple[Path, dict]) -
 
 def test_jsonl_and_call_page(written: tuple[Path, dict]) -> None:
     out, counts = written
-    audits = (out / "audits" / "directoryAudits.jsonl").read_bytes().splitlines()
+    audits = (out / "logs" / "audits" / "directoryAudits.jsonl").read_bytes().splitlines()
     assert len(audits) == counts["audits"] and all(orjson.loads(line) for line in audits)
-    tickets = (out / "helpdesk" / "tickets.jsonl").read_bytes().splitlines()
+    tickets = (out / "logs" / "helpdesk" / "tickets.jsonl").read_bytes().splitlines()
     assert len(tickets) == counts["tickets"]
-    calls = orjson.loads((out / "calls" / "pstn_calls.json").read_bytes())
+    calls = orjson.loads((out / "logs" / "calls" / "pstn_calls.json").read_bytes())
     assert calls["@odata.count"] == len(calls["value"]) == counts["calls"]
     assert "pstnCallLogRow" in calls["@odata.context"]
     labels = orjson.loads((out / "labels.json").read_bytes())
@@ -54,6 +55,8 @@ def test_config_declares_corporate_egress(sim: Simulation, written: tuple[Path, 
     config = yaml.safe_load((out / "correlator.yaml").read_text())
     assert config["corporate"] == sim.corporate
     assert config["corporate"]["cidrs"] and config["corporate"]["asns"]
+    # The config finds the tenant's databases next to itself, wherever the tenant was written.
+    assert load_settings(out / "correlator.yaml").geoip_dir == out / "geoip"
 
 
 def _all_ips(sim: Simulation) -> set[str]:
