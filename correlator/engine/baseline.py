@@ -17,26 +17,30 @@ MAX_GEO_POINTS = 4
 ATTRIBUTES: tuple[str, ...] = ("devices", "countries", "asns", "prefixes", "agents")
 
 
-def attribute_values(facts: SignInFacts) -> dict[str, str | None]:
-    network_known = not facts.internal
-    return {
-        "devices": facts.device_id,
-        "countries": facts.country if network_known else None,
-        "asns": str(facts.asn) if facts.asn is not None and network_known else None,
-        "prefixes": facts.prefix if network_known else None,
-        "agents": facts.agent,
-    }
+def learn(
+    profile: Profile, facts: SignInFacts, config: DetectionConfig, *, locates: bool = True
+) -> bool:
+    """Fold a successful sign-in into the profile; True when a first-seen time moved earlier.
 
-
-def learn(profile: Profile, facts: SignInFacts, config: DetectionConfig) -> bool:
-    """Fold a successful sign-in into the profile; True when a first-seen time moved earlier."""
+    ``locates`` is False for sign-ins whose position is not the user's (token refreshes from
+    service IPs, VPN and corporate exits): they never become a travel reference point.
+    """
+    time, top_k = facts.time, config.top_k
     moved = False
-    for attribute, value in attribute_values(facts).items():
-        if value:
-            moved |= _touch(getattr(profile, attribute), value, facts.time, config.top_k)
+    if facts.device_id:
+        moved |= _touch(profile.devices, facts.device_id, time, top_k)
+    if facts.agent:
+        moved |= _touch(profile.agents, facts.agent, time, top_k)
+    if not facts.internal:
+        if facts.country:
+            moved |= _touch(profile.countries, facts.country, time, top_k)
+        if facts.asn is not None:
+            moved |= _touch(profile.asns, str(facts.asn), time, top_k)
+        if facts.prefix:
+            moved |= _touch(profile.prefixes, facts.prefix, time, top_k)
     day = facts.time // DAY_MS
     profile.days[day] = profile.days.get(day, 0) + 1
-    if facts.latitude is not None and facts.longitude is not None:
+    if locates and facts.latitude is not None and facts.longitude is not None:
         _add_geo(profile, facts)
     return moved
 

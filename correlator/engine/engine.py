@@ -128,12 +128,7 @@ class Engine:
         elif not _first_sighting(state, facts):
             return False
         if facts.success:
-            learnable = (
-                facts
-                if _locates_user(facts)
-                else msgspec.structs.replace(facts, latitude=None, longitude=None)
-            )
-            baseline.learn(state.profile, learnable, self.config)
+            baseline.learn(state.profile, facts, self.config, locates=_locates_user(facts))
         if signin.user_id and not state.user_id:
             state.user_id = signin.user_id
         return True

@@ -30,6 +30,7 @@ def ip_prefix(ip: str | None) -> str | None:
     return str(ipaddress.IPv6Network((int(address) >> 80 << 80, 48)))
 
 
+@lru_cache(maxsize=4096)
 def agent_family(browser: str | None, os_name: str | None) -> str | None:
     """Browser and OS without versions: updates must not look like a new client."""
 

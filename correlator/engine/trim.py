@@ -27,9 +27,10 @@ def trim_state(state: UserState, watermark: int, config: DetectionConfig) -> Non
         state.emitted = [
             e for e in state.emitted if e.anchor_id in live or e.anchor_time >= keep_changes
         ]
-    if state.seen_ids and min(state.seen_ids.values()) < watermark:
-        state.seen_ids = {k: t for k, t in state.seen_ids.items() if t >= watermark}
+    # seen_ids needs no pass here: it is bounded by count where it is filled.
+    # Dicts keep insertion order, which is nearly event-time order: looking at the first entry
+    # is an O(1) test on the hot path, and a straggler is caught on the next full pass.
     days = state.profile.days
     newest = watermark + config.lateness_ms
-    if days and min(days) < (newest // DAY_MS) - config.baseline_lookback_days - 1:
+    if days and next(iter(days)) < (newest // DAY_MS) - config.baseline_lookback_days - 1:
         baseline.trim(state.profile, newest, config)
