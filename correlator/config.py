@@ -59,6 +59,8 @@ class DetectionConfig:
     travel_min_km: float = 500.0
     top_k: int = 8
     max_recent_signins: int = 48
+    suspect_retention_ms: int = 48 * HOUR_MS
+    max_suspects: int = 8
     max_pending_changes: int = 16
     max_calls: int = 8
     high_score: int = 70
@@ -110,6 +112,7 @@ _DURATION_KEYS = {
     "lateness_hours": ("lateness_ms", HOUR_MS),
     "incident_gap_minutes": ("incident_gap_ms", MINUTE_MS),
     "call_lookback_hours": ("call_lookback_ms", HOUR_MS),
+    "suspect_retention_hours": ("suspect_retention_ms", HOUR_MS),
 }
 
 

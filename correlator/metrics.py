@@ -1,10 +1,10 @@
 """Prometheus metrics of the stream job, on a registry of its own (tests build isolated ones).
 
-The stages already keep cumulative counts (``Counter`` objects, plain ints). After each batch the
-runner hands the stage to :meth:`JobMetrics.batch_done`, which turns what changed since the last
-batch into counter increments: the hot per-event path never touches a Prometheus object.
-Costly readings (state size on Redis) are taken on scrape and cached; consumer lag comes from
-librdkafka's statistics callback. No label carries a user, an address or any other record value.
+The stages keep cumulative counts (``Counter`` objects, ints); after each batch the runner hands
+the stage to :meth:`JobMetrics.after_step`, which adds what grew since the last batch: the
+per-event path never touches a Prometheus object. Costly readings (state size on Redis) are taken
+on scrape and cached; consumer lag comes from librdkafka's statistics. No label carries a user,
+an address or any other record value.
 """
 
 from __future__ import annotations
@@ -13,20 +13,11 @@ import json
 import logging
 import platform
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any, Protocol
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.platform_collector import PlatformCollector
-from prometheus_client.process_collector import ProcessCollector
+import prometheus_client as prom
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from correlator import __version__
 
@@ -39,78 +30,16 @@ BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 
 LAG_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400, 604800)
 STATE_TTL_S = 30.0  # size_bytes()/count() SCAN the whole keyspace on Redis
 PROBE_TTL_S = 5.0  # store pings are shared by /readyz and the scrape
-# (attribute, type, name, help, labels): every metric except the state gauges (on scrape).
-_SPECS: tuple[tuple[str, type, str, str, tuple[str, ...]], ...] = (
-    ("build", Gauge, "correlator_build_info", "Version of the running job.", ("version", "python")),
-    ("ready", Gauge, "correlator_ready", "1 when /readyz answers 200.", ()),
-    ("store_up", Gauge, "correlator_store_up", "1 when the state store answers.", ()),
-    ("brokers_up", Gauge, "correlator_kafka_brokers_up", "Brokers connected to.", ("stage",)),
-    ("assigned", Gauge, "correlator_assigned_partitions", "Partitions assigned.", ("stage",)),
-    ("consumed", Counter, "correlator_records_consumed", "Messages consumed.", ("topic",)),
-    ("events", Counter, "correlator_events", "Canonical events published.", ("kind",)),
-    ("rejected", Counter, "correlator_rejected_records", "Rejected records.", ("reason",)),
-    ("dead_letters", Counter, "correlator_dead_letters", "Dead letters by source.", ("topic",)),
-    (
-        "findings",
-        Counter,
-        "correlator_findings",
-        "Alerts published: activity create = new finding, update/close = later versions.",
-        ("rule", "severity", "activity"),
-    ),
-    ("join_matches", Counter, "correlator_join_matches", "Sign-ins joined to a change.", ()),
-    ("duplicates", Counter, "correlator_duplicate_events", "Events seen before, ignored.", ()),
-    ("late", Counter, "correlator_late_events", "Events behind their user's watermark.", ()),
-    ("lookups", Counter, "correlator_enrichment_lookups", "GeoIP database lookups.", ()),
-    ("cache_hits", Counter, "correlator_enrichment_cache_hits", "GeoIP cache hits.", ()),
-    ("lookup_errors", Counter, "correlator_enrichment_errors", "Failed GeoIP lookups.", ()),
-    ("store_errors", Counter, "correlator_store_errors", "Batches failed by the store.", ()),
-    ("retries", Counter, "correlator_retries", "Transient failures retried.", ("stage",)),
-    ("commits", Counter, "correlator_commits", "Offset commits.", ("stage",)),
-    ("committed", Counter, "correlator_committed_messages", "Messages committed.", ("stage",)),
-    ("rewinds", Counter, "correlator_batch_rewinds", "Batches read again.", ("stage",)),
-    (
-        "batch_seconds",
-        Histogram,
-        "correlator_batch_duration_seconds",
-        "Time from consuming a batch to committing it.",
-        ("stage",),
-    ),
-    (
-        "event_lag",
-        Histogram,
-        "correlator_event_time_lag_seconds",
-        "Now minus the newest event time of each events partition in a batch.",
-        (),
-    ),
-    (
-        "watermark",
-        Gauge,
-        "correlator_watermark_timestamp_seconds",
-        "Newest event time seen per events partition.",
-        ("partition",),
-    ),
-    (
-        "consumer_lag",
-        Gauge,
-        "correlator_consumer_lag_messages",
-        "Messages behind the high watermark (librdkafka statistics).",
-        ("topic", "partition"),
-    ),
-)
-_STATE = ("correlator_state_users", "correlator_state_bytes")
-# Every metric family the job exports (counters with their _total), for the README and tests.
-METRIC_NAMES: tuple[str, ...] = (
-    tuple(name + "_total" if kind is Counter else name for _, kind, name, _, _ in _SPECS) + _STATE
-)
-_BUCKETS = {
-    "correlator_batch_duration_seconds": BATCH_BUCKETS,
-    "correlator_event_time_lag_seconds": LAG_BUCKETS,
-}
+STATS_INTERVAL_MS = 5000  # librdkafka statistics (consumer lag, broker states) unless set
+STATS_MAX_AGE_S = 30.0
+_STATE = ("correlator_state_users", "correlator_state_bytes")  # only where there is state
 
 
 class Stage(Protocol):
     name: str
     stats: Any  # WorkerStats: consumed (by topic), commits, committed_messages, rewinds, ...
+    consumer: Any
+    topics: tuple[str, ...]
 
 
 class SizedStates(Protocol):
@@ -119,52 +48,28 @@ class SizedStates(Protocol):
     def encoded_size(self, user: str) -> int: ...
 
 
-def _cached(fn: Callable[[], Any], ttl_s: float) -> Callable[[], Any]:
-    """``fn`` called at most once per ``ttl_s``; its last good value in between."""
-    box: dict[str, Any] = {}
+def _cached(fn: Callable[[], Any], ttl_s: float, default: Any) -> Callable[[], Any]:
+    """``fn()`` at most once per ``ttl_s``; the last good value in between and when it fails."""
+    box: dict[str, Any] = {"value": default}
 
     def call() -> Any:
         now = time.monotonic()
         if "at" not in box or now - box["at"] >= ttl_s:
-            box["value"], box["at"] = fn(), now
+            box["at"] = now
+            try:
+                box["value"] = fn()
+            except Exception as exc:  # noqa: BLE001 - a failed reading must not fail the scrape
+                log.warning("metrics: reading %s failed: %s", getattr(fn, "__name__", fn), exc)
         return box["value"]
 
     return call
-
-
-class _StateCollector:
-    """State users and bytes, read on scrape at most every ``STATE_TTL_S`` seconds."""
-
-    def __init__(self, size: Callable[[], tuple[int, int]]) -> None:
-        self._size = _cached(size, STATE_TTL_S)
-        self._last = (0, 0)
-
-    def describe(self) -> Iterable[Metric]:
-        yield GaugeMetricFamily("correlator_state_users", "Users with stored state.")
-        yield GaugeMetricFamily("correlator_state_bytes", "Approximate bytes of stored state.")
-
-    def collect(self) -> Iterable[Metric]:
-        try:
-            self._last = self._size()
-        except Exception as exc:  # noqa: BLE001 - a failed reading must not fail the scrape
-            log.warning("cannot measure the state store: %s", exc)
-        users, size = self._last
-        yield GaugeMetricFamily("correlator_state_users", "Users with stored state.", users)
-        yield GaugeMetricFamily(
-            "correlator_state_bytes", "Approximate bytes of stored state.", size
-        )
 
 
 def sampled_size(states: SizedStates, sample: int = 1000) -> tuple[int, int]:
     """Users and bytes of in-memory state, encoding an even sample of at most ``sample`` users."""
     users = list(states)
     picked = users[:: max(1, len(users) // sample)][:sample]
-    measured = 0
-    for user in picked:
-        try:
-            measured += states.encoded_size(user)
-        except KeyError:  # forgotten between the listing and the encoding
-            continue
+    measured = sum(states.encoded_size(user) for user in picked)  # users are never removed
     return len(users), measured * len(users) // len(picked) if picked else 0
 
 
@@ -183,24 +88,62 @@ class JobMetrics:
         self._last: dict[Hashable, float] = {}
         self._watermarks: dict[str, float] = {}
         self._lag_series: dict[str, set[tuple[str, str]]] = {}
-        self._stats_at: dict[str, float] = {}
-        self._brokers: dict[str, int] = {}
+        self._max_age: dict[str, float] = {}
+        self._kafka: dict[str, tuple[float, int]] = {}  # stage: (statistics time, brokers up)
         self._assigned: dict[str, int] = {}
         self._store_up: Callable[[], bool] = lambda: True
         self._define()
         if process:
-            ProcessCollector(registry=self.registry)
-            PlatformCollector(registry=self.registry)
+            prom.ProcessCollector(registry=self.registry)
+            prom.PlatformCollector(registry=self.registry)
+
+    def _counter(self, name: str, doc: str, *labels: str) -> Counter:
+        return Counter(name, doc, labels, registry=self.registry)
+
+    def _gauge(self, name: str, doc: str, *labels: str) -> Gauge:
+        return Gauge(name, doc, labels, registry=self.registry)
+
+    def _histogram(self, name: str, doc: str, buckets: Any, *labels: str) -> Histogram:
+        return Histogram(name, doc, labels, buckets=buckets, registry=self.registry)
 
     def _define(self) -> None:
-        for attr, kind, name, doc, labels in _SPECS:
-            extra = {"buckets": _BUCKETS[name]} if kind is Histogram else {}
-            metric = kind(name, doc, list(labels), registry=self.registry, **extra)
-            setattr(self, attr, metric)
+        g = self._gauge
+        self.build = g("correlator_build_info", "Version of the running job.", "version", "python")
         self.build.labels(__version__, platform.python_version()).set(1)
+        self.ready = g("correlator_ready", "1 when /readyz answers 200.")
+        self.store_up = g("correlator_store_up", "1 when the state store answers.")
         self.store_up.set_function(lambda: float(self.store_reachable()))
-        for kind_label in EVENT_KINDS:
-            self.events.labels(kind_label)
+        self.brokers_up = g("correlator_kafka_brokers_up", "Brokers connected to.", "stage")
+        self.assigned = g("correlator_assigned_partitions", "Partitions assigned.", "stage")
+        self.watermark = g("correlator_watermark_timestamp_seconds", "Event time.", "partition")
+        self.consumer_lag = g("correlator_consumer_lag_messages", "Lag.", "topic", "partition")
+        h = self._histogram
+        self.batch_s = h("correlator_batch_duration_seconds", "Batch time.", BATCH_BUCKETS, "stage")
+        # Per batch and events partition: now minus the newest event time in it.
+        self.event_lag = h("correlator_event_time_lag_seconds", "Event-time lag.", LAG_BUCKETS)
+        self._define_counters()
+
+    def _define_counters(self) -> None:
+        c = self._counter
+        self.consumed = c("correlator_records_consumed", "Messages consumed.", "topic")
+        self.events = c("correlator_events", "Canonical events published.", "kind")
+        self.rejected = c("correlator_rejected_records", "Rejected records.", "reason")
+        self.dead_letters = c("correlator_dead_letters", "Dead letters by source.", "topic")
+        # activity: create = a new finding; update and close = later versions of it.
+        self.findings = c("correlator_findings", "Alerts.", "rule", "severity", "activity")
+        self.join_matches = c("correlator_join_matches", "Sign-ins joined to a change.")
+        self.duplicates = c("correlator_duplicate_events", "Events seen before, ignored.")
+        self.late = c("correlator_late_events", "Events behind their user's watermark.")
+        self.lookups = c("correlator_enrichment_lookups", "GeoIP database lookups.")
+        self.cache_hits = c("correlator_enrichment_cache_hits", "GeoIP cache hits.")
+        self.lookup_errors = c("correlator_enrichment_errors", "Failed GeoIP lookups.")
+        self.store_errors = c("correlator_store_errors", "Batches failed by the store.")
+        self.retries = c("correlator_retries", "Transient failures retried.", "stage")
+        self.commits = c("correlator_commits", "Offset commits.", "stage")
+        self.committed = c("correlator_committed_messages", "Messages committed.", "stage")
+        self.rewinds = c("correlator_batch_rewinds", "Batches read again.", "stage")
+        for kind in EVENT_KINDS:
+            self.events.labels(kind)
         for stage in STAGES:  # present from the start, so rates and alerts see a zero
             for metric in (self.retries, self.commits, self.committed, self.rewinds):
                 metric.labels(stage)
@@ -208,11 +151,15 @@ class JobMetrics:
     # -- wiring -----------------------------------------------------------------------------
 
     def track_state(self, size: Callable[[], tuple[int, int]]) -> None:
-        """Export ``size()`` = (users, bytes) as the state gauges, read on scrape and cached."""
-        self.registry.register(_StateCollector(size))
+        """Export ``size()`` = (users, bytes), read on scrape at most every ``STATE_TTL_S``."""
+        cached = _cached(size, STATE_TTL_S, (0, 0))
+        users = self._gauge("correlator_state_users", "Users with stored state.")
+        users.set_function(lambda: cached()[0])
+        size_bytes = self._gauge("correlator_state_bytes", "Approximate bytes of stored state.")
+        size_bytes.set_function(lambda: cached()[1])
 
     def track_store(self, ping: Callable[[], bool]) -> None:
-        self._store_up = _cached(ping, PROBE_TTL_S)
+        self._store_up = _cached(ping, PROBE_TTL_S, False)
 
     def track_ready(self, ready: Callable[[], bool]) -> None:
         self.ready.set_function(lambda: float(ready()))
@@ -221,7 +168,7 @@ class JobMetrics:
         return bool(self._store_up())
 
     def exposition(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        return prom.generate_latest(self.registry), prom.CONTENT_TYPE_LATEST
 
     # -- per batch ----------------------------------------------------------------------------
 
@@ -233,16 +180,19 @@ class JobMetrics:
             (counter.labels(*labels) if labels else counter).inc(grown)
         self._last[key] = total
 
-    def _add_all(self, counter: Counter, totals: Mapping[Any, int], prefix: tuple = ()) -> None:
+    def _add_all(self, counter: Counter, totals: Mapping[Any, int]) -> None:
         for key, total in list(totals.items()):
-            labels = key if isinstance(key, tuple) else (key,)
-            self._add(counter, (*prefix, *labels), total)
+            self._add(counter, key if isinstance(key, tuple) else (key,), total)
 
     def after_step(self, stage: Stage, handled: int) -> None:
         """Called by the runner after each ``step()`` of a stage, ``handled`` messages later."""
-        self.assigned.labels(stage.name).set(stage.stats.assigned)
-        if self._assigned.get(stage.name) != stage.stats.assigned:
-            self._assigned[stage.name] = stage.stats.assigned
+        assigned = stage.stats.assigned
+        if self._assigned.get(stage.name) != assigned:
+            if stage.name not in self._assigned:  # a zero per input, so "no events" can fire
+                for topic in stage.topics:
+                    self.consumed.labels(topic)
+            self._assigned[stage.name] = assigned
+            self.assigned.labels(stage.name).set(assigned)
             self._prune_watermarks(stage)
         if handled:
             self.batch_done(stage)
@@ -250,13 +200,10 @@ class JobMetrics:
     def batch_done(self, stage: Stage) -> None:
         stats = stage.stats
         self._add_all(self.consumed, stats.consumed)
-        for counter, total in (
-            (self.commits, stats.commits),
-            (self.committed, stats.committed_messages),
-            (self.rewinds, stats.rewinds),
-        ):
-            self._add(counter, (stage.name,), total)
-        self.batch_seconds.labels(stage.name).observe(stats.last_batch_s)
+        self._add(self.commits, (stage.name,), stats.commits)
+        self._add(self.committed, (stage.name,), stats.committed_messages)
+        self._add(self.rewinds, (stage.name,), stats.rewinds)
+        self.batch_s.labels(stage.name).observe(stats.last_batch_s)
         if (events := getattr(stage, "events", None)) is not None:
             self._add_all(self.events, events)
         if (dead := getattr(stage, "dead_letters", None)) is not None:
@@ -285,10 +232,9 @@ class JobMetrics:
 
     def _prune_watermarks(self, stage: Stage) -> None:
         """After a rebalance, drop the watermarks of partitions another worker now owns."""
-        consumer = getattr(stage, "consumer", None)
-        if getattr(stage, "engine", None) is None or consumer is None:
+        if getattr(stage, "engine", None) is None:
             return
-        owned = {str(tp.partition) for tp in consumer.assignment()}
+        owned = {str(tp.partition) for tp in stage.consumer.assignment()}
         for key in set(self._watermarks) - owned:
             del self._watermarks[key]
             self.watermark.remove(key)
@@ -300,8 +246,10 @@ class JobMetrics:
 
     # -- librdkafka statistics ---------------------------------------------------------------
 
-    def stats_callback(self, stage: str) -> Callable[[str], None]:
+    def stats_callback(self, stage: str, interval_s: float) -> Callable[[str], None]:
         """A ``stats_cb`` for the consumer of ``stage`` (runs inside its ``consume()``)."""
+        # Statistics come from inside consume(): a loop stuck in a batch goes quiet too.
+        self._max_age[stage] = max(STATS_MAX_AGE_S, 3 * interval_s)
 
         def on_stats(raw: str) -> None:
             try:
@@ -326,15 +274,23 @@ class JobMetrics:
         brokers = stats.get("brokers", {}).values()
         up = sum(1 for b in brokers if b.get("state") == "UP" and b.get("nodeid", -1) >= 0)
         self.brokers_up.labels(stage).set(up)
-        self._stats_at[stage] = time.monotonic()
-        self._brokers[stage] = up
+        self._kafka[stage] = (time.monotonic(), up)
 
-    def broker_problem(self, max_age_s: float) -> str | None:
+    def broker_problem(self) -> str | None:
         """Why the broker looks unreachable from the latest statistics, or None if it does not."""
         now = time.monotonic()
-        for stage, at in self._stats_at.items():
-            if now - at > max_age_s:
+        for stage, (at, up) in self._kafka.items():
+            if now - at > self._max_age[stage]:
                 return f"{stage}: no broker statistics for {now - at:.0f} s"
-            if not self._brokers.get(stage):
+            if not up:
                 return f"{stage}: not connected to any broker"
         return None
+
+
+def _exported() -> tuple[str, ...]:
+    families = JobMetrics(CollectorRegistry(), process=False).registry.collect()
+    return tuple(f.name + ("_total" if f.type == "counter" else "") for f in families) + _STATE
+
+
+# Every metric family the job exports (counters with their _total), for the README and tests.
+METRIC_NAMES: tuple[str, ...] = _exported()

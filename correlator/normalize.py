@@ -7,7 +7,11 @@ import msgspec
 from correlator.errors import InvalidRecord
 from correlator.identity import AliasMap
 from correlator.model import CallRecord, Event
-from correlator.sources import parse_record
+from correlator.sources import decode_payload, fast_signins, parse_record
+
+# One record's outcome: its events, or the error that refused it (``InvalidRecord``, or any
+# other exception for a bug, which the caller reports as ``internal_error``).
+Outcome = list[Event] | Exception
 
 
 class Normalizer:
@@ -20,8 +24,32 @@ class Normalizer:
         self.max_future_ms = max_future_ms
         self.aliases = aliases or AliasMap()
 
+    def normalize_bytes(self, data: bytes, now_ms: int) -> list[Outcome]:
+        """The outcome of each record of one message body, in ``decode_payload`` order.
+
+        Graph sign-ins take the one-step fast path; any other body, or one with a refused
+        record, is decoded and normalised record by record. Raises ``InvalidRecord`` when the
+        body as a whole is unusable (not JSON, empty), as ``decode_payload`` does.
+        """
+        signins = fast_signins(data)
+        if signins is not None:
+            try:
+                return [self._accept([signin], now_ms) for signin in signins]
+            except Exception:  # noqa: BLE001 - redone below, where each record is isolated
+                pass  # (a time in the future): the generic path reports it per record
+        return [self._outcome(record, now_ms) for record in decode_payload(data)]
+
+    def _outcome(self, record: object, now_ms: int) -> Outcome:
+        try:
+            return self.normalize(record, now_ms)
+        except Exception as exc:  # noqa: BLE001 - one bad record must not sink its neighbours
+            return exc
+
     def normalize(self, record: object, now_ms: int) -> list[Event]:
-        events = parse_record(record)
+        return self._accept(parse_record(record), now_ms)
+
+    def _accept(self, events: list[Event], now_ms: int) -> list[Event]:
+        """Refuses times from the future and resolves aliases."""
         limit = now_ms + self.max_future_ms
         out: list[Event] = []
         for event in events:

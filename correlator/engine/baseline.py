@@ -82,6 +82,19 @@ def known_before(profile: Profile, attribute: str, value: str | None, cutoff: in
     return seen is not None and seen.first < cutoff
 
 
+def unfamiliar(profile: Profile, facts: SignInFacts, cutoff: int) -> bool:
+    """Does the sign-in show a device, country or network the user had not used before?"""
+    if facts.anonymizer or not facts.device_id:
+        return True
+    if not known_before(profile, "devices", facts.device_id, cutoff):
+        return True
+    if facts.internal or facts.corporate:
+        return False
+    return not known_before(profile, "countries", facts.country, cutoff) or (
+        facts.asn is not None and not known_before(profile, "asns", str(facts.asn), cutoff)
+    )
+
+
 def first_seen(profile: Profile, attribute: str, value: str | None) -> int | None:
     seen = getattr(profile, attribute).get(value) if value else None
     return seen.first if seen else None

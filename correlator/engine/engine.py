@@ -109,9 +109,12 @@ class Engine:
             self.stats.duplicates += 1
             return []
         self.stats.events[type(event).__name__] += 1
-        trim_state(state, self.user_watermark(state), self.config)
         self.states.mark_dirty(user)
-        return self._evaluate(user, state) if state.changes else []
+        # Evaluate before trimming, so a change arriving later than the lateness still gets
+        # one look at what the state holds (the unfamiliar sign-ins are kept longer for it).
+        findings = self._evaluate(user, state) if state.changes else []
+        trim_state(state, self.user_watermark(state), self.config)
+        return findings
 
     # -- storing each side of the join ------------------------------------------------------
 
@@ -122,6 +125,8 @@ class Engine:
         if facts.interactive:
             if any(f.id == facts.id for f in state.recent):
                 return False
+            if baseline.unfamiliar(state.profile, facts, facts.time - self.config.skew_ms):
+                facts.suspect = True
             bisect.insort(state.recent, facts, key=lambda f: f.time)
             if len(state.recent) > self.config.max_recent_signins:
                 del state.recent[0]

@@ -68,6 +68,7 @@ class SignInFacts(msgspec.Struct, array_like=True, omit_defaults=True):
     risk_level: str | None = None
     risk_events: tuple[str, ...] = ()
     error_code: int = 0
+    suspect: bool = False  # unfamiliar when it arrived: kept longer, see trim.py
 
 
 class Emitted(msgspec.Struct, array_like=True):

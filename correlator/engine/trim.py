@@ -4,21 +4,44 @@ from __future__ import annotations
 
 from correlator.config import DAY_MS, DetectionConfig
 from correlator.engine import baseline
-from correlator.engine.state import UserState
+from correlator.engine.state import SignInFacts, UserState
+
+
+def _kept_signins(
+    state: UserState, keep: int, watermark: int, config: DetectionConfig
+) -> list[SignInFacts]:
+    """Sign-ins inside the horizon, plus the most recent unfamiliar ones for longer.
+
+    Catching up a backlog, a user's later sign-ins can arrive a day before the audit record of
+    a reset (partitions are fetched in large chunks). The attacker's sign-in is, by nature, the
+    unfamiliar one: keeping those few longer lets the late reset still find it.
+    """
+    suspects_from = watermark - config.suspect_retention_ms
+    kept = [f for f in state.recent if f.time >= keep or (f.suspect and f.time >= suspects_from)]
+    old_suspects = [f for f in kept if f.time < keep]
+    excess = len(old_suspects) - config.max_suspects
+    if excess > 0:
+        dropped = {id(f) for f in old_suspects[:excess]}
+        kept = [f for f in kept if id(f) not in dropped]
+    return kept
 
 
 def trim_state(state: UserState, watermark: int, config: DetectionConfig) -> None:
     if watermark < 0:
         return
-    # A change can still gain sign-ins until the watermark passes its window's end.
-    keep_changes = watermark - config.window_ms - config.incident_gap_ms
+    # A change can still gain sign-ins until the watermark passes its window's end; changes are
+    # rare, so they are kept as long as the unfamiliar sign-ins they may still meet (a backlog
+    # can deliver a reset a day after its sign-ins, and its siblings must still group with it).
+    keep_changes = watermark - max(
+        config.window_ms + config.incident_gap_ms, config.suspect_retention_ms
+    )
     if state.changes and state.changes[0].time < keep_changes:
         state.changes = [c for c in state.changes if c.time >= keep_changes]
     oldest_change = state.changes[0].time if state.changes else watermark
     anchor = min(oldest_change, watermark)
     keep_signins = anchor - config.skew_ms
     if state.recent and state.recent[0].time < keep_signins:
-        state.recent = [f for f in state.recent if f.time >= keep_signins]
+        state.recent = _kept_signins(state, keep_signins, watermark, config)
     keep_calls = anchor - config.call_lookback_ms
     if state.calls and state.calls[0].start < keep_calls:
         state.calls = [c for c in state.calls if c.start >= keep_calls]

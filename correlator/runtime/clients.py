@@ -28,6 +28,9 @@ def consumer_config(bootstrap: str, group_id: str, props: Mapping[str, str]) -> 
         "auto.offset.reset": "earliest",
         "session.timeout.ms": 10_000,
         "heartbeat.interval.ms": 1_000,
+        # Brokers that do not answer a fetch early when data arrives would otherwise hold every
+        # idle fetch for 500 ms, and an alert waits behind two of them (raw, then events).
+        "fetch.wait.max.ms": 10,
     }
     config.update(_without(props, _PRODUCER_ONLY))
     return config

@@ -40,6 +40,8 @@ class CorrelateWorker(BatchWorker):
         self.dead_letters = dead_letters
         self.store = store
         self.alerts: Counter[str] = Counter()  # by severity and activity
+        self.findings: Counter[tuple[str, str, str]] = Counter()  # (rule, severity, activity)
+        self.batch_newest: dict[int, int] = {}  # events partition -> newest event time (metrics)
         self.published: list[Finding] = []  # bounded: the demo and tests read the newest
         # State must outlive the baseline lookback; Redis forgets idle users after it.
         lookback = engine.config.baseline_lookback_days + 1
@@ -52,11 +54,16 @@ class CorrelateWorker(BatchWorker):
 
     def handle(self, batch: list[Message]) -> None:
         events: list[Event] = []
+        newest = self.batch_newest = {}
         for message in batch:
             try:
-                events.append(decode_event(message.value()))
+                event = decode_event(message.value())
             except InvalidRecord as exc:
                 self.dead_letters.send(message, exc, message.value() or b"")
+                continue
+            events.append(event)
+            partition = message.partition() or 0
+            newest[partition] = max(event.time, newest.get(partition, event.time))
         if self.cached is not None:
             self.cached.prefetch(self.engine.aliases.resolve(e.user) for e in events)
         for event in events:
@@ -71,7 +78,9 @@ class CorrelateWorker(BatchWorker):
     def _publish(self, finding: Finding) -> None:
         value = encode_alert(finding, product_version=__version__)
         self.producer.produce(self.alerts_topic, value, key=alert_key(finding))
-        self.alerts[f"{finding.activity}:{finding.severity.name.lower()}"] += 1
+        severity = finding.severity.name.lower()
+        self.alerts[f"{finding.activity}:{severity}"] += 1
+        self.findings[(finding.rule_id, severity, finding.activity)] += 1
         self.published.append(finding)
         if len(self.published) > 10_000:
             del self.published[:5_000]

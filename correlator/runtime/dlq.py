@@ -20,6 +20,7 @@ class DeadLetters:
         self.producer = producer
         self.topic = topic
         self.by_reason: Counter[str] = Counter()
+        self.by_topic: Counter[str] = Counter()  # source topic of the record
 
     def send(
         self, message: Message, error: InvalidRecord, original: bytes, *, index: int | None = None
@@ -40,4 +41,5 @@ class DeadLetters:
         headers += [(k, v or b"") for k, v in (message.headers() or [])]
         self.producer.produce(self.topic, original, key=message.key(), headers=headers)
         self.by_reason[error.reason] += 1
+        self.by_topic[message.topic() or ""] += 1
         log.debug("dead letter: %s", error)

@@ -11,7 +11,7 @@ import orjson
 from confluent_kafka import Message
 
 from correlator.errors import InvalidRecord
-from correlator.model import event_kind
+from correlator.model import Event, event_kind
 from correlator.normalize import Normalizer
 from correlator.runtime.codec import encode_event
 from correlator.runtime.dlq import DeadLetters
@@ -45,32 +45,32 @@ class NormalizeWorker(BatchWorker):
         for message in batch:
             value = message.value() or b""
             try:
-                records = decode_payload(value)
+                outcomes = self.normalizer.normalize_bytes(value, now_ms)
             except InvalidRecord as exc:
                 self.dead_letters.send(message, exc, value)
                 continue
-            for index, record in enumerate(records):
-                self._normalize(message, index, record, len(records) > 1, now_ms)
+            records: list[object] | None = None  # decoded again only when one is refused
+            for index, outcome in enumerate(outcomes):
+                if not isinstance(outcome, Exception):
+                    self._emit(outcome)
+                    continue
+                if records is None and len(outcomes) > 1:
+                    records = decode_payload(value)  # the same bytes decoded before: no raise
+                original = _record_bytes(records[index]) if records is not None else value
+                self._reject(message, index, outcome, original)
 
-    def _normalize(
-        self, message: Message, index: int, record: object, many: bool, now_ms: int
-    ) -> None:
-        try:
-            if isinstance(record, InvalidRecord):
-                raise record
-            events = self.normalizer.normalize(record, now_ms)
-        except InvalidRecord as exc:
-            original = _record_bytes(record) if many else (message.value() or b"")
-            self.dead_letters.send(message, exc, original, index=index)
-            return
-        except Exception as exc:
-            log.exception("normalize: unexpected error on %s", _where(message))
-            error = InvalidRecord("internal_error", f"{type(exc).__name__}: {exc}")
-            self.dead_letters.send(message, error, message.value() or b"", index=index)
-            return
+    def _emit(self, events: list[Event]) -> None:
         for event in events:
             self.producer.produce(self.events_topic, encode_event(event), key=event.user)
             self.events[event_kind(event)] += 1
+
+    def _reject(self, message: Message, index: int, error: Exception, original: bytes) -> None:
+        if isinstance(error, InvalidRecord):
+            self.dead_letters.send(message, error, original, index=index)
+            return
+        log.error("normalize: unexpected error on %s", _where(message), exc_info=error)
+        internal = InvalidRecord("internal_error", f"{type(error).__name__}: {error}")
+        self.dead_letters.send(message, internal, message.value() or b"", index=index)
 
 
 def _record_bytes(record: object) -> bytes:

@@ -12,6 +12,7 @@ from correlator.config import Settings
 from correlator.engine.engine import Engine
 from correlator.engine.repository import CachedStates, MemoryStates
 from correlator.errors import TransientError
+from correlator.metrics import STATS_INTERVAL_MS, JobMetrics, sampled_size
 from correlator.runconfig import RunSettings
 from correlator.runtime.broker import create_topics
 from correlator.runtime.clients import (
@@ -52,12 +53,14 @@ class Runner:
         *,
         bootstrap: str,
         stop: threading.Event | None = None,
+        metrics: JobMetrics | None = None,
     ) -> None:
         self.run = run
         self.settings = settings
         self.bootstrap = bootstrap
         self.stop_event = stop or threading.Event()
         self.health = Health()
+        self.metrics = metrics if metrics is not None else JobMetrics()
         self.store: StateStore | None = None
         self.producer = TrackedProducer(producer_config(bootstrap, run.kafka))
         self.dead_letters = DeadLetters(self.producer, run.topics.dlq)
@@ -68,7 +71,13 @@ class Runner:
 
     def _consumer(self, stage: str):  # type: ignore[no-untyped-def]
         group = f"{self.run.group_id}.{stage}"
-        return new_consumer(consumer_config(self.bootstrap, group, self.run.kafka))
+        config = consumer_config(self.bootstrap, group, self.run.kafka)
+        # Consumer lag and broker states for /metrics and /readyz come from these statistics.
+        config.setdefault("statistics.interval.ms", STATS_INTERVAL_MS)
+        interval_s = int(str(config["statistics.interval.ms"])) / 1000
+        if interval_s > 0:
+            config["stats_cb"] = self.metrics.stats_callback(stage, interval_s)
+        return new_consumer(config)
 
     def _build(self) -> None:
         if self.run.create_topics:
@@ -100,6 +109,15 @@ class Runner:
                 **common,
             )
             self.workers.append(self.correlator)
+            self._track_state(engine)
+
+    def _track_state(self, engine: Engine) -> None:
+        store, states = self.store, engine.states
+        if isinstance(states, MemoryStates):
+            self.metrics.track_state(lambda: sampled_size(states))
+        elif store is not None:
+            self.metrics.track_store(store.ping)
+            self.metrics.track_state(lambda: (store.count(), store.size_bytes()))
 
     def _engine(self) -> Engine:
         if self.run.state == "memory":
@@ -113,10 +131,12 @@ class Runner:
         handled = 0
         for worker in self.workers:
             try:
-                handled += worker.step()
+                done = worker.step()
             except TransientError as exc:
                 self._failed(worker, exc)
                 return handled
+            handled += done
+            self.metrics.after_step(worker, done)
         self.health.ready, self.health.reason = True, "ok"
         if handled:
             self.health.last_progress = time.monotonic()
@@ -128,8 +148,10 @@ class Runner:
     def _failed(self, worker: BatchWorker, exc: TransientError) -> None:
         self.health.ready, self.health.reason = False, f"{worker.name}: {exc}"
         self.health.retries += 1
-        if "store" in str(exc).lower() or "redis" in str(exc).lower():
+        store = "store" in str(exc).lower() or "redis" in str(exc).lower()
+        if store:
             self.health.store_errors += 1
+        self.metrics.failed(worker.name, store=store)
         log.warning(
             "%s: %s; retrying in %.1f s without committing", worker.name, exc, self._backoff
         )

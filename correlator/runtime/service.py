@@ -8,8 +8,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-
 if TYPE_CHECKING:
     from correlator.runtime.runner import Runner
 
@@ -24,7 +22,11 @@ def readiness(runner: Runner) -> tuple[bool, str]:
         return False, health.reason
     if not any(w.stats.assigned for w in runner.workers):
         return False, "no partitions assigned"
-    if runner.store is not None and not runner.store.ping():
+    # The consumers' own librdkafka statistics: no extra connection, nothing on the hot path.
+    broker = runner.metrics.broker_problem()
+    if broker is not None:
+        return False, f"broker unreachable: {broker}"
+    if runner.store is not None and not runner.metrics.store_reachable():  # ping cached 5 s
         return False, "state store unreachable"
     if any(w.busy for w in runner.workers) and time.monotonic() - health.last_progress > STALL_S:
         return False, "stalled: no batch finished for 5 minutes"
@@ -32,10 +34,13 @@ def readiness(runner: Runner) -> tuple[bool, str]:
 
 
 def serve_health(runner: Runner, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer | None:
+    """Serve the runner's metrics registry and its health on ``port`` (none if ``port`` <= 0)."""
+    runner.metrics.track_ready(lambda: readiness(runner)[0])
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path.startswith("/metrics"):
-                self._send(200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
+                self._send(200, *runner.metrics.exposition())
             elif self.path.startswith("/healthz"):
                 self._send(200, b"ok\n")
             elif self.path.startswith("/readyz"):

@@ -105,11 +105,18 @@ CASES = [
         Severity.MEDIUM,
     ),
     # The attacker failed, then the real user signed in from home: the attempts still count.
-    Case("failed then the real user", history() + [
-        call("c1", -20), change("r1", 0),
-        signin("x1", 4, success=False, **ATTACKER_SIGNIN),
-        signin("x2", 6, success=False, **ATTACKER_SIGNIN),
-        signin("s1", 30)], Severity.MEDIUM),
+    Case(
+        "failed then the real user",
+        history()
+        + [
+            call("c1", -20),
+            change("r1", 0),
+            signin("x1", 4, success=False, **ATTACKER_SIGNIN),
+            signin("x2", 6, success=False, **ATTACKER_SIGNIN),
+            signin("s1", 30),
+        ],
+        Severity.MEDIUM,
+    ),
     # Non-interactive token refreshes from new places are not read as the attacker.
     Case(
         "non-interactive only",

@@ -122,3 +122,34 @@ def test_late_events_are_counted() -> None:
     engine.process(signin("b", 10 * HOUR_MS / MINUTE_MS))
     engine.process(signin("c", 1))
     assert engine.stats.late == 1
+
+
+def test_a_reset_arriving_a_day_after_its_sign_ins_still_finds_the_attacker() -> None:
+    # Catching up a backlog, the sign-in partition ran a day ahead of the audit topic.
+    engine = Engine(DetectionConfig())
+    engine.process_many(history())
+    engine.process(signin("x1", 4, **ATTACK))
+    engine.process_many([signin(f"later{h}", 60 * h) for h in range(1, 25)])
+    found = engine.process(change("r1", 0))
+    assert [f.severity for f in found] == [Severity.HIGH]
+
+
+def test_familiar_sign_ins_are_not_kept_beyond_the_horizon() -> None:
+    states = MemoryStates()
+    engine = Engine(DetectionConfig(), states=states)
+    engine.process_many(history() + [signin(f"s{h}", 60 * h) for h in range(0, 30)])
+    state = states.get(USER)
+    assert all(
+        f.time >= engine.user_watermark(state) - DetectionConfig().skew_ms for f in state.recent
+    )
+
+
+def test_late_siblings_of_one_reset_still_make_one_incident() -> None:
+    # Both audit records of one admin reset arrive a day behind the sign-ins.
+    engine = Engine(DetectionConfig())
+    engine.process_many(history())
+    engine.process(signin("x1", 4, **ATTACK))
+    engine.process_many([signin(f"later{h}", 60 * h) for h in range(1, 25)])
+    found = latest(engine.process_many([change("r2", 0.1), change("r1", 0)]))
+    live = [f for f in found.values() if f.activity != "close"]
+    assert [(f.change_ids, f.severity) for f in live] == [(("r1", "r2"), Severity.HIGH)]

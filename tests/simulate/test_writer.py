@@ -14,7 +14,9 @@ from correlator.simulate import Simulation, write_simulation
 
 
 def _pages(out: Path) -> list[dict]:
-    return [orjson.loads(p.read_bytes()) for p in sorted((out / "logs" / "signins").glob("page-*.json"))]
+    return [
+        orjson.loads(p.read_bytes()) for p in sorted((out / "logs" / "signins").glob("page-*.json"))
+    ]
 
 
 def test_counts_match_the_simulation(sim: Simulation, written: tuple[Path, dict]) -> None:

@@ -1,0 +1,310 @@
+"""Streaming figures for `make bench`, on one broker and the same simulated records.
+
+- raw_eps: confluent-kafka consume + orjson decode of the raw topics (the practical limit);
+- run_memory_eps / run_redis_eps: the job (both stages, one process) end to end;
+- latency: from producing an attacker's sign-in to its alert on the alerts topic, while a
+  steady background load is streamed at a fixed rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+
+import orjson
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from probes import build_probes  # a sibling script: `make bench` runs from this folder
+
+from correlator.config import Settings
+from correlator.errors import InvalidRecord
+from correlator.normalize import event_order
+from correlator.runconfig import RunSettings
+from correlator.runtime.broker import create_topics
+from correlator.runtime.runner import Runner
+from correlator.runtime.topics import Topics
+from correlator.simulate import Simulation
+from correlator.sources import parse_record
+
+PARTITIONS = 3
+Message = tuple[str, bytes, bytes | None]
+
+
+def fresh_run(bootstrap: str, state: str = "memory") -> RunSettings:
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    names = {f.name: f"{prefix}.{f.name}" for f in dataclasses.fields(Topics)}
+    create_topics(bootstrap, {name: PARTITIONS for name in names.values()})
+    return RunSettings(
+        group_id=prefix,
+        state=state,
+        topics=Topics(**names),
+        batch_size=1000,
+        batch_timeout_ms=50,
+        metrics_port=0,
+        kafka={"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"},
+    )
+
+
+def produce(bootstrap: str, messages: list[Message], run: RunSettings) -> None:
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.num.messages": 10_000}
+    )
+    for topic, value, key in messages:
+        while True:
+            try:
+                producer.produce(getattr(run.topics, topic), value, key=key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    producer.flush(60)
+
+
+def raw_rate(bootstrap: str, run: RunSettings, expected: int) -> float:
+    """Consume every raw message and decode it, with nothing else: the ceiling."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"{run.group_id}-raw",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.assign(
+        [TopicPartition(t, p, OFFSET_BEGINNING) for t in run.topics.raw for p in range(PARTITIONS)]
+    )
+    seen, started = 0, 0.0
+    try:
+        while seen < expected:
+            batch = consumer.consume(1000, 1.0)
+            if batch and not started:
+                started = time.perf_counter()
+            for message in batch:
+                if message.error() is None:
+                    orjson.loads(message.value())
+                    seen += 1
+        return seen / (time.perf_counter() - started)
+    finally:
+        consumer.close()
+
+
+def job_rate(bootstrap: str, run: RunSettings, settings: Settings, expected: int) -> float:
+    """Events/s of `correlator run --stage all`, from its first consumed batch to the last commit
+    of the correlate stage (the group join before the first batch is not counted)."""
+    runner = Runner(run, settings, bootstrap=bootstrap)
+    normalize, correlate = runner.normalizer, runner.correlator
+    assert normalize is not None and correlate is not None
+    started = 0.0
+    try:
+        while True:
+            runner.step()
+            if not started and normalize.stats.batches:
+                started = time.perf_counter() - normalize.stats.last_batch_s
+            events = sum(normalize.events.values())
+            if (
+                normalize.stats.committed_messages >= expected
+                and correlate.stats.committed_messages >= events
+            ):
+                return expected / (time.perf_counter() - started)
+    finally:
+        runner.close()
+
+
+@dataclasses.dataclass
+class Probe:
+    user: str
+    sent_at: float = 0.0
+    seen_at: float = 0.0
+
+
+def latency(
+    bootstrap: str,
+    settings: Settings,
+    background: list[Message],
+    probes: list[tuple[list[Message], list[Message], str]],
+    rate: float,
+    seconds: float,
+) -> list[float]:
+    """Stream ``background`` at ``rate`` msg/s; every so often send a probe's history (early)
+    and its attack (later), and time each attack's alert."""
+    run = fresh_run(bootstrap)
+    stop = threading.Event()
+    runner = Runner(run, settings, bootstrap=bootstrap, stop=stop)
+    job = threading.Thread(target=runner.run_until_stopped, daemon=True)
+    job.start()
+    state = {p[2]: Probe(p[2]) for p in probes}
+    watcher = threading.Thread(
+        target=_watch_alerts, args=(bootstrap, run, state, stop), daemon=True
+    )
+    watcher.start()
+    try:
+        produce(bootstrap, [m for history, _, _ in probes for m in history], run)
+        time.sleep(5)  # group joins, and the probes' baselines are in place
+        _steady(bootstrap, run, background, probes, state, rate, seconds)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(not p.seen_at for p in state.values()):
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        job.join(30)
+        watcher.join(10)
+    return sorted(p.seen_at - p.sent_at for p in state.values() if p.seen_at and p.sent_at)
+
+
+def _steady(
+    bootstrap: str,
+    run: RunSettings,
+    background: list[Message],
+    probes: list[tuple[list[Message], list[Message], str]],
+    state: dict[str, Probe],
+    rate: float,
+    seconds: float,
+) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
+    total = int(rate * seconds)
+    every = max(1, total // (len(probes) + 1))
+    started = time.perf_counter()
+    for index in range(total):
+        topic, value, key = background[index % len(background)]
+        _send(producer, getattr(run.topics, topic), value, key)
+        probe_no = index // every - 1
+        if index % every == 0 and 0 <= probe_no < len(probes):
+            _, attack, user = probes[probe_no]
+            for topic, value, key in attack:
+                _send(producer, getattr(run.topics, topic), value, key)
+            producer.flush(10)
+            state[user].sent_at = time.monotonic()
+        ahead = (index + 1) / rate - (time.perf_counter() - started)
+        if ahead > 0.002:
+            producer.poll(0)
+            time.sleep(ahead)
+    producer.flush(30)
+
+
+def _send(producer: Producer, topic: str, value: bytes, key: bytes | None) -> None:
+    while True:
+        try:
+            producer.produce(topic, value, key=key)
+            return
+        except BufferError:
+            producer.poll(0.01)
+
+
+def _watch_alerts(
+    bootstrap: str, run: RunSettings, state: dict[str, Probe], stop: threading.Event
+) -> None:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"{run.group_id}-watch",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 10,
+        }
+    )
+    consumer.assign(
+        [TopicPartition(run.topics.alerts, p, OFFSET_BEGINNING) for p in range(PARTITIONS)]
+    )
+    try:
+        while not stop.is_set():
+            for message in consumer.consume(100, 0.05):
+                if message.error() is None:
+                    probe = state.get((message.key() or b"").decode())
+                    if probe is not None and not probe.seen_at:
+                        probe.seen_at = time.monotonic()
+    finally:
+        consumer.close()
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, round(share * (len(values) - 1)))]
+
+
+def summary(values: list[float]) -> str:
+    if not values:
+        return "no alerts"
+    return (
+        f"n={len(values)} p50={percentile(values, 0.5):.3f}s "
+        f"p99={percentile(values, 0.99):.3f}s mean={statistics.mean(values):.3f}s"
+    )
+
+
+def tenant_messages(sim: Simulation) -> list[Message]:
+    """The tenant as raw messages in event-time order, keyed by user."""
+    keyed = []
+    topics = (
+        ("signins", sim.signins),
+        ("audits", sim.audits),
+        ("tickets", sim.tickets),
+        ("calls", sim.calls),
+    )
+    for topic, records in topics:
+        for record in records:
+            try:
+                event = parse_record(record)[0]
+                order, key = event_order(event), event.user.encode()
+            except (InvalidRecord, IndexError):
+                order, key = (0, 0, ""), None
+            keyed.append((order, topic, orjson.dumps(record), key))
+    keyed.sort(key=lambda item: item[0])
+    return [(topic, value, key) for _, topic, value, key in keyed]
+
+
+def stream_figures(
+    sim: Simulation,
+    settings: Settings,
+    *,
+    bootstrap: str,
+    redis_url: str | None,
+    rate: float,
+    seconds: float,
+) -> dict[str, float]:
+    messages = tenant_messages(sim)
+    figures: dict[str, float] = {}
+    run = fresh_run(bootstrap)
+    produce(bootstrap, messages, run)
+    figures["raw_eps"] = raw_rate(bootstrap, run, len(messages))
+    figures["run_memory_eps"] = job_rate(bootstrap, run, settings, len(messages))
+    say(
+        f"raw consume+decode {figures['raw_eps']:,.0f}/s; run (memory) "
+        f"{figures['run_memory_eps']:,.0f}/s"
+    )
+    if redis_url:
+        run = fresh_run(bootstrap, state=redis_url)
+        produce(bootstrap, messages, run)
+        try:
+            figures["run_redis_eps"] = job_rate(bootstrap, run, settings, len(messages))
+        finally:
+            _drop_namespace(redis_url, run.group_id)
+        say(f"run (redis) {figures['run_redis_eps']:,.0f}/s")
+    start = max(
+        datetime.fromisoformat(r["createdDateTime"].replace("Z", "+00:00")) for r in sim.signins
+    ) + timedelta(days=1)
+    probes = build_probes(sim, 20, start)
+    background = [m for m in messages if m[0] == "signins"]
+    delays = latency(bootstrap, settings, background, probes, rate, seconds)
+    say(f"alert latency at {rate:,.0f} events/s: {summary(delays)}")
+    figures["latency_rate_eps"] = rate
+    figures["latency_p50_s"] = round(percentile(delays, 0.5), 3)
+    figures["latency_p99_s"] = round(percentile(delays, 0.99), 3)
+    figures["latency_alerts"] = len(delays)
+    return figures
+
+
+def _drop_namespace(redis_url: str, namespace: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{namespace}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    finally:
+        client.close()
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
