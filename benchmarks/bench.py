@@ -9,13 +9,16 @@ The last line printed is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import orjson
+from stream import say, stream_figures  # a sibling script in this folder
 
+from correlator.cli import tune_gc
 from correlator.config import load_settings
 from correlator.engine.engine import Engine
 from correlator.engine.repository import MemoryStates
@@ -23,15 +26,16 @@ from correlator.engine.state import encode_state
 from correlator.errors import InvalidRecord
 from correlator.identity import AliasMap
 from correlator.normalize import Normalizer, event_order
-from correlator.simulate import SimulationConfig, simulate, write_simulation
+from correlator.runtime.broker import EmbeddedBroker
+from correlator.simulate import Simulation, SimulationConfig, simulate, write_simulation
 from correlator.wiring import build_enricher
 
 
-def tenant_records(out: Path, users: int, days: int) -> tuple[list[bytes], Path]:
+def tenant(out: Path, users: int, days: int) -> tuple[Simulation, list[bytes], Path]:
     sim = simulate(SimulationConfig(users=users, days=days, seed=11))
     write_simulation(sim, out)
     records = sim.signins + sim.audits + sim.tickets + sim.calls
-    return [orjson.dumps(r) for r in records], out
+    return sim, [orjson.dumps(r) for r in records], out
 
 
 def time_order(raw: list[bytes], normalizer: Normalizer, now_ms: int) -> list[bytes]:
@@ -87,25 +91,14 @@ def state_sizes(states: MemoryStates) -> list[int]:
     return sorted(len(encode_state(states.get(user))) for user in states)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=500)
-    parser.add_argument("--days", type=int, default=14)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path("bench-out"))
-    args = parser.parse_args()
+def core_figures(raw: list[bytes], out: Path, rounds: int) -> dict[str, float]:
     now_ms = int(time.time() * 1000)
-    raw, out = tenant_records(args.out / "tenant", args.users, args.days)
     raw = time_order(raw, Normalizer(max_future_ms=10**12), now_ms)
     size = statistics.mean(len(r) for r in raw)
-    print(
-        f"records: {len(raw)} (mean {size:.0f} bytes) from {args.users} users x {args.days} days",
-        file=sys.stderr,
-    )
-    decode_eps = decode_rate(raw, args.rounds)
-    core_eps, states = core_rate(raw, out, args.rounds, now_ms)
+    decode_eps = decode_rate(raw, rounds)
+    core_eps, states = core_rate(raw, out, rounds, now_ms)
     sizes = state_sizes(states)
-    result = {
+    figures = {
         "records": len(raw),
         "mean_record_bytes": round(size),
         "decode_eps": round(decode_eps),
@@ -115,14 +108,52 @@ def main() -> int:
         "state_bytes_per_user_p95": sizes[int(0.95 * (len(sizes) - 1))],
         "users": len(sizes),
     }
-    print(
-        f"decode only: {decode_eps:,.0f} records/s; core: {core_eps:,.0f} records/s "
-        f"({result['core_vs_decode']}x); state per user: median {result['state_bytes_per_user']}"
-        f" B, p95 {result['state_bytes_per_user_p95']} B",
-        file=sys.stderr,
+    say(
+        f"records: {len(raw)} (mean {size:.0f} bytes); decode only {decode_eps:,.0f}/s; core "
+        f"{core_eps:,.0f}/s ({figures['core_vs_decode']}x); state per user: median "
+        f"{figures['state_bytes_per_user']} B, p95 {figures['state_bytes_per_user_p95']} B"
     )
-    print(orjson.dumps(result).decode())
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=10_000, help="background load, events/s")
+    parser.add_argument("--seconds", type=float, default=20, help="length of the latency run")
+    parser.add_argument("--no-stream", action="store_true", help="core figures only")
+    parser.add_argument("--out", type=Path, default=Path("bench-out"))
+    args = parser.parse_args()
+    tune_gc()  # as the correlator command does
+    sim, raw, out = tenant(args.out / "tenant", args.users, args.days)
+    figures: dict[str, float] = dict(core_figures(raw, out, args.rounds))
+    if not args.no_stream:
+        figures.update(stream_run(sim, out, args.rate, args.seconds))
+    print(orjson.dumps(figures).decode())
     return 0
+
+
+def stream_run(sim: Simulation, out: Path, rate: float, seconds: float) -> dict[str, float]:
+    """On KAFKA_BOOTSTRAP_SERVERS if set, else on the embedded broker; Redis at REDIS_URL or
+    the local default."""
+    settings = load_settings(out / "correlator.yaml")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if bootstrap:
+        return stream_figures(
+            sim, settings, bootstrap=bootstrap, redis_url=redis_url, rate=rate, seconds=seconds
+        )
+    with EmbeddedBroker() as broker:
+        return stream_figures(
+            sim,
+            settings,
+            bootstrap=broker.bootstrap,
+            redis_url=redis_url,
+            rate=rate,
+            seconds=seconds,
+        )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ topics. Enrichment is attached with ``msgspec.structs.replace``.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
 
@@ -23,15 +23,7 @@ CredentialKind = Literal[
     "phone_changed",
     "self_service_reset",
 ]
-CREDENTIAL_KINDS: tuple[str, ...] = (
-    "password_reset",
-    "mfa_reset",
-    "mfa_method_added",
-    "mfa_method_removed",
-    "temporary_access_pass",
-    "phone_changed",
-    "self_service_reset",
-)
+CREDENTIAL_KINDS: tuple[str, ...] = get_args(CredentialKind)
 
 ActorKind = Literal["helpdesk", "admin", "user", "system", "unknown"]
 ChangeSource = Literal["audit", "ticket"]
@@ -69,6 +61,10 @@ class NetworkInfo(msgspec.Struct, frozen=True, omit_defaults=True):
 
     @property
     def anonymizer(self) -> tuple[str, ...]:
+        if not (
+            self.vpn or self.public_proxy or self.residential_proxy or self.tor or self.hosting
+        ):
+            return ()  # the common case, on the hot path
         flags = (
             ("vpn", self.vpn),
             ("public proxy", self.public_proxy),

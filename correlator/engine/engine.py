@@ -19,7 +19,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import msgspec
 
@@ -43,6 +43,7 @@ from correlator.rules import ato_after_credential_change as ato
 from correlator.rules.base import IncidentContext
 
 NO_TIME = -(2**62)
+_Timed = TypeVar("_Timed", CredentialChange, CallRecord)
 
 
 class Enricher(Protocol):
@@ -108,7 +109,8 @@ class Engine:
         if not stored:
             self.stats.duplicates += 1
             return []
-        self.stats.events[type(event).__name__] += 1
+        name = type(event).__name__
+        self.stats.events[name] = self.stats.events.get(name, 0) + 1
         self.states.mark_dirty(user)
         # Evaluate before trimming, so a change arriving later than the lateness still gets
         # one look at what the state holds (the unfamiliar sign-ins are kept longer for it).
@@ -139,20 +141,10 @@ class Engine:
         return True
 
     def _add_change(self, state: UserState, change: CredentialChange) -> bool:
-        if any(c.id == change.id for c in state.changes):
-            return False
-        bisect.insort(state.changes, change, key=lambda c: (c.time, c.id))
-        if len(state.changes) > self.config.max_pending_changes:
-            del state.changes[0]
-        return True
+        return _insert_new(state.changes, change, self.config.max_pending_changes)
 
     def _add_call(self, state: UserState, call: CallRecord) -> bool:
-        if any(c.id == call.id for c in state.calls):
-            return False
-        bisect.insort(state.calls, call, key=lambda c: (c.start, c.id))
-        if len(state.calls) > self.config.max_calls:
-            del state.calls[0]
-        return True
+        return _insert_new(state.calls, call, self.config.max_calls)
 
     # -- evaluating incidents ----------------------------------------------------------------
 
@@ -242,6 +234,16 @@ class Engine:
         return out
 
 
+def _insert_new(events: list[_Timed], event: _Timed, limit: int) -> bool:
+    """Insert in (time, id) order unless already there; keep at most ``limit``, newest."""
+    if any(e.id == event.id for e in events):
+        return False
+    bisect.insort(events, event, key=lambda e: (e.time, e.id))
+    if len(events) > limit:
+        del events[0]
+    return True
+
+
 def _first_sighting(state: UserState, facts: SignInFacts) -> bool:
     """Dedup for sign-ins not kept in ``recent``: a small bounded set of id hashes."""
     key = zlib.crc32(facts.id.encode())
@@ -249,8 +251,8 @@ def _first_sighting(state: UserState, facts: SignInFacts) -> bool:
         return False
     state.seen_ids[key] = facts.time
     if len(state.seen_ids) > 16:
-        oldest = min(state.seen_ids, key=state.seen_ids.__getitem__)
-        del state.seen_ids[oldest]
+        # Insertion order is arrival order: forget the first seen, not the oldest event time.
+        del state.seen_ids[next(iter(state.seen_ids))]
     return True
 
 

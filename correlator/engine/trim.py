@@ -26,6 +26,16 @@ def _kept_signins(
     return kept
 
 
+def _expired(recent: list[SignInFacts], keep: int, suspects_from: int) -> bool:
+    """Is anything before ``keep`` due to go? Only the few kept suspects are looked at."""
+    for facts in recent:
+        if facts.time >= keep:
+            return False
+        if not facts.suspect or facts.time < suspects_from:
+            return True
+    return False
+
+
 def trim_state(state: UserState, watermark: int, config: DetectionConfig) -> None:
     if watermark < 0:
         return
@@ -40,7 +50,11 @@ def trim_state(state: UserState, watermark: int, config: DetectionConfig) -> Non
     oldest_change = state.changes[0].time if state.changes else watermark
     anchor = min(oldest_change, watermark)
     keep_signins = anchor - config.skew_ms
-    if state.recent and state.recent[0].time < keep_signins:
+    if (
+        state.recent
+        and state.recent[0].time < keep_signins
+        and _expired(state.recent, keep_signins, watermark - config.suspect_retention_ms)
+    ):
         state.recent = _kept_signins(state, keep_signins, watermark, config)
     keep_calls = anchor - config.call_lookback_ms
     if state.calls and state.calls[0].start < keep_calls:

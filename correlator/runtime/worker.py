@@ -68,8 +68,9 @@ class BatchWorker(ABC):
         Each phase is done once: after a transient failure the next call resumes at the phase
         that failed (a store write or a commit is retried, the batch is not handled twice).
         """
-        if self._phase == "idle":
-            self._pending = self._consume()
+        if self._phase in ("idle", "rewound"):
+            if self._phase == "idle":
+                self._pending = self._consume()
             if not self._pending:
                 self.producer.poll()
                 return 0
@@ -126,17 +127,14 @@ class BatchWorker(ABC):
         self.stats.committed_messages += len(batch)
 
     def rewind(self) -> None:
-        """After a transient failure: forget what the batch did and read it again."""
-        firsts: dict[tuple[str, int], int] = {}
-        for message in self._pending:
-            key = (message.topic() or "", message.partition() or 0)
-            firsts[key] = min(firsts.get(key, 1 << 62), message.offset() or 0)
-        for (topic, partition), offset in firsts.items():
-            try:
-                self.consumer.seek(TopicPartition(topic, partition, offset))
-            except Exception as exc:  # noqa: BLE001 - a revoked partition cannot be sought
-                log.info("%s: cannot seek %s[%d]: %s", self.name, topic, partition, exc)
-        self._pending, self._phase = [], "idle"
+        """After a transient failure: forget what the batch did, and handle it again.
+
+        The batch's messages are still in hand, so they are handled again from memory rather
+        than re-fetched: no seek that could race a fetch, and nothing to lose between the two.
+        The state is reloaded from the store; outputs already produced are produced again,
+        which at-least-once allows (the alert ids are deterministic).
+        """
+        self._phase = "rewound" if self._pending else "idle"
         self.stats.rewinds += 1
         self.reset_state()
 

@@ -39,6 +39,7 @@ from correlator.sources.fields import (
     string_list,
     text,
 )
+from correlator.sources.graph_signin import checked_point, log_asn
 from correlator.sources.timeparse import parse_time
 
 _Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
@@ -214,7 +215,7 @@ def _signin(r: GraphSignIn) -> SignIn:
         agent, app, app_id, client, _interactive(r), requirement, _mfa_method(r),
         level, state, _risk_events(r),
         country, city, *_coordinates(location.geo_coordinates or _NO_GEO),
-        _asn(r.autonomous_system_number), None, "graph",
+        log_asn(r.autonomous_system_number), None, "graph",
     )  # fmt: skip
 
 
@@ -285,16 +286,4 @@ def _coordinates(geo: _Geo) -> tuple[float | None, float | None]:
     # number() on two finite floats is the identity; decoded floats are always finite.
     if type(latitude) is not float or type(longitude) is not float:
         latitude, longitude = number(latitude), number(longitude)
-    if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
-        return None, None  # 0/0 is how exports say "unknown"
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        return None, None
-    return latitude, longitude
-
-
-def _asn(value: object) -> int | None:
-    try:
-        asn = integer(value, "autonomousSystemNumber")
-    except InvalidRecord:
-        return None  # a garbled hint is dropped, as the generic parser does
-    return asn if asn is not None and 0 < asn < 2**32 else None
+    return checked_point(latitude, longitude)

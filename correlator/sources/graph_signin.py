@@ -78,7 +78,7 @@ def signin_from_graph(
         interactive=_interactive(p, category),
         mfa_method=_mfa_method(p),
         risk_event_types=_risk_events(p),
-        log_asn=_asn(p.get("autonomousSystemNumber")),
+        log_asn=log_asn(p.get("autonomousSystemNumber")),
         category=category,
         source_format=source_format,
         **fields,
@@ -173,7 +173,12 @@ def _risk_events(p: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _coordinates(geo: Mapping[str, Any]) -> tuple[float | None, float | None]:
-    latitude, longitude = number(geo.get("latitude")), number(geo.get("longitude"))
+    return checked_point(number(geo.get("latitude")), number(geo.get("longitude")))
+
+
+def checked_point(
+    latitude: float | None, longitude: float | None
+) -> tuple[float | None, float | None]:
     if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
         return None, None  # 0/0 is how exports say "unknown", not a spot in the Atlantic
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
@@ -181,7 +186,7 @@ def _coordinates(geo: Mapping[str, Any]) -> tuple[float | None, float | None]:
     return latitude, longitude
 
 
-def _asn(value: object) -> int | None:
+def log_asn(value: object) -> int | None:
     try:
         asn = integer(value, "autonomousSystemNumber")
     except InvalidRecord:

@@ -11,21 +11,13 @@ from typing import Any
 
 from correlator.errors import InvalidRecord
 from correlator.identity import normalize_identity
-from correlator.model import CredentialChange
+from correlator.model import CREDENTIAL_KINDS, CredentialChange
 from correlator.sources.fields import phone, text
 from correlator.sources.reasons import INVALID_FIELD, MISSING_FIELD, MISSING_USER
 from correlator.sources.timeparse import parse_time
 
-ACTIONS = frozenset(
-    {
-        "password_reset",
-        "mfa_reset",
-        "mfa_method_added",
-        "mfa_method_removed",
-        "temporary_access_pass",
-        "phone_changed",
-    }
-)
+# A ticket records what the helpdesk did: every kind but the user's own self-service reset.
+ACTIONS = frozenset(CREDENTIAL_KINDS) - {"self_service_reset"}
 VERIFICATION_METHODS = frozenset(
     {"callback", "manager_approval", "employee_id", "security_questions", "video", "none"}
 )

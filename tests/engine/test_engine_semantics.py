@@ -153,3 +153,23 @@ def test_late_siblings_of_one_reset_still_make_one_incident() -> None:
     found = latest(engine.process_many([change("r2", 0.1), change("r1", 0)]))
     live = [f for f in found.values() if f.activity != "close"]
     assert [(f.change_ids, f.severity) for f in live] == [(("r1", "r2"), Severity.HIGH)]
+
+
+def test_facts_carry_every_field_of_the_sign_in() -> None:
+    from correlator.engine.facts import to_facts
+
+    facts = to_facts(signin("x1", 4, **ATTACK))
+    assert (facts.id, facts.ip, facts.device_id, facts.country, facts.asn, facts.as_org) == (
+        "x1",
+        "203.0.113.9",
+        None,
+        "US",
+        14061,
+        "DigitalOcean",
+    )
+    assert (facts.anonymizer, facts.prefix, facts.agent, facts.success) == (
+        ("vpn", "hosting"),
+        "203.0.113.0/24",
+        "chrome|macos",
+        True,
+    )
