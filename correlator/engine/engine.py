@@ -114,7 +114,7 @@ class Engine:
         self.states.mark_dirty(user)
         # Evaluate before trimming, so a change arriving later than the lateness still gets
         # one look at what the state holds (the unfamiliar sign-ins are kept longer for it).
-        findings = self._evaluate(user, state) if state.changes else []
+        findings = self._evaluate(user, state) if self._may_matter(state, event) else []
         trim_state(state, self.user_watermark(state), self.config)
         return findings
 
@@ -147,6 +147,17 @@ class Engine:
         return _insert_new(state.calls, call, self.config.max_calls)
 
     # -- evaluating incidents ----------------------------------------------------------------
+
+    def _may_matter(self, state: UserState, event: Event) -> bool:
+        """Could this event change an incident's assessment? Sign-ins after every window have
+        no say (baseline maturity and travel look only backwards), and after a reset that is
+        nearly all of them: skipping those keeps the 48 h retention of changes cheap."""
+        if not state.changes:
+            return False
+        if not isinstance(event, SignIn):
+            return True
+        last_window_end = state.changes[-1].time + self.config.window_ms
+        return event.time <= last_window_end + self.config.incident_gap_ms
 
     def _evaluate(self, user: str, state: UserState) -> list[Finding]:
         findings: list[Finding] = []
