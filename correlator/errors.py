@@ -43,3 +43,7 @@ class ConfigError(CorrelatorError):
 
 class TransientError(CorrelatorError):
     """A dependency is unavailable for now (broker, store): retry with backoff, do not commit."""
+
+
+class StoreUnavailable(TransientError):
+    """The state store did not answer: nothing may be committed until it does."""

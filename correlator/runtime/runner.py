@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from correlator.config import Settings
 from correlator.engine.engine import Engine
 from correlator.engine.repository import CachedStates, MemoryStates
-from correlator.errors import TransientError
+from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import STATS_INTERVAL_MS, JobMetrics, sampled_size
 from correlator.runconfig import RunSettings
 from correlator.runtime.broker import create_topics
@@ -148,7 +148,7 @@ class Runner:
     def _failed(self, worker: BatchWorker, exc: TransientError) -> None:
         self.health.ready, self.health.reason = False, f"{worker.name}: {exc}"
         self.health.retries += 1
-        store = "store" in str(exc).lower() or "redis" in str(exc).lower()
+        store = isinstance(exc, StoreUnavailable)
         if store:
             self.health.store_errors += 1
         self.metrics.failed(worker.name, store=store)

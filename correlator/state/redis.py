@@ -6,8 +6,9 @@ transaction per batch: Redis applies it whole or not at all (the commands used, 
 cannot fail once queued; a connection lost before EXEC discards the transaction).
 
 Connection errors, timeouts and "try later" replies (OOM, READONLY during fail-over, LOADING,
-TRYAGAIN, CLUSTERDOWN) raise :class:`~correlator.errors.TransientError`: the runtime backs off,
-retries and commits no offsets meanwhile. Authentication failures raise ``ConfigError``.
+TRYAGAIN, CLUSTERDOWN) raise :class:`~correlator.errors.StoreUnavailable`, a ``TransientError``:
+the runtime backs off, retries and commits no offsets meanwhile. Authentication failures
+raise ``ConfigError``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from redis import exceptions as rx
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from correlator.errors import ConfigError, TransientError
+from correlator.errors import ConfigError, StoreUnavailable
 from correlator.state.base import check_batch
 
 _TRANSIENT: tuple[type[Exception], ...] = (
@@ -163,7 +164,7 @@ class RedisStore:
         except _AUTH as exc:
             raise ConfigError(f"Redis at {self._where} refused the credentials: {exc}") from exc
         except _TRANSIENT as exc:
-            raise TransientError(f"Redis {action} at {self._where} failed: {exc}") from exc
+            raise StoreUnavailable(f"Redis {action} at {self._where} failed: {exc}") from exc
 
 
 def _glob_escape(text: str) -> str:
