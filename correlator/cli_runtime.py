@@ -74,7 +74,7 @@ def _install_signals(stop: threading.Event) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from correlator.runtime.runner import Runner, enricher_summary
+    from correlator.runtime.runner import Runner
 
     run, settings = load_run(args)
     if not run.bootstrap_servers:
@@ -82,12 +82,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     _install_signals(stop)
     log.info(
-        "stage %s on %s, group %s, state %s; %s; kafka properties %s",
+        "stage %s on %s, group %s, state %s; kafka properties %s",
         run.stage,
         run.bootstrap_servers,
         run.group_id,
         _shown_state(run.state),
-        enricher_summary(settings),
         run.redacted_kafka(),
     )
     runner = Runner(run, settings, bootstrap=run.bootstrap_servers, stop=stop)

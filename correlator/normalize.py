@@ -6,7 +6,7 @@ import msgspec
 
 from correlator.errors import InvalidRecord
 from correlator.identity import AliasMap
-from correlator.model import CallRecord, Event
+from correlator.model import Event
 from correlator.sources import decode_payload, fast_signins, parse_record
 
 # One record's outcome: its events, or the error that refused it (``InvalidRecord``, or any
@@ -68,8 +68,6 @@ class Normalizer:
         user = self.aliases.resolve(event.user)
         if user == event.user:
             return event
-        if isinstance(event, CallRecord):
-            return msgspec.structs.replace(event, user=user)
         return msgspec.structs.replace(event, user=user)
 
 

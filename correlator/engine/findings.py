@@ -135,7 +135,8 @@ def build_finding(
     meta: RuleMeta, ctx: IncidentContext, assessment: Assessment, *, activity: str, revision: int
 ) -> Finding:
     incident = ctx.incident
-    times = [incident.first_time] + [e.time for e in timeline(ctx, assessment)]
+    entries = timeline(ctx, assessment)
+    times = [incident.first_time] + [e.time for e in entries]
     return Finding(
         uid=incident.uid(meta.id),
         rule_id=meta.id,
@@ -152,7 +153,7 @@ def build_finding(
         changes=incident.changes,
         signin=_view(assessment.primary),
         evidence=assessment.evidence,
-        timeline=timeline(ctx, assessment),
+        timeline=entries,
         attacks=attacks(ctx, assessment.evidence),
         remediation=BASE_REMEDIATION,
         observables=_observables(ctx, assessment.primary),

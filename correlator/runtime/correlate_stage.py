@@ -42,7 +42,6 @@ class CorrelateWorker(BatchWorker):
         self.alerts: Counter[str] = Counter()  # by severity and activity
         self.findings: Counter[tuple[str, str, str]] = Counter()  # (rule, severity, activity)
         self.batch_newest: dict[int, int] = {}  # events partition -> newest event time (metrics)
-        self.published: list[Finding] = []  # bounded: the demo and tests read the newest
         # State must outlive the baseline lookback; Redis forgets idle users after it.
         lookback = engine.config.baseline_lookback_days + 1
         self.state_ttl_ms = lookback * DAY_MS
@@ -81,9 +80,6 @@ class CorrelateWorker(BatchWorker):
         severity = finding.severity.name.lower()
         self.alerts[f"{finding.activity}:{severity}"] += 1
         self.findings[(finding.rule_id, severity, finding.activity)] += 1
-        self.published.append(finding)
-        if len(self.published) > 10_000:
-            del self.published[:5_000]
 
     def persist(self) -> None:
         cached = self.cached

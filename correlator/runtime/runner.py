@@ -26,10 +26,11 @@ from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.normalize_stage import NormalizeWorker
 from correlator.runtime.worker import BatchWorker
 from correlator.state import StateStore, open_store
-from correlator.wiring import build_engine, build_enricher, build_normalizer
+from correlator.wiring import build_engine, build_normalizer
 
 log = logging.getLogger(__name__)
 
+INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 
 
@@ -60,6 +61,7 @@ class Runner:
         self.bootstrap = bootstrap
         self.stop_event = stop or threading.Event()
         self.health = Health()
+        self._backoff = INITIAL_BACKOFF_S
         self.metrics = metrics if metrics is not None else JobMetrics()
         self.store: StateStore | None = None
         self.producer = TrackedProducer(producer_config(bootstrap, run.kafka))
@@ -140,10 +142,8 @@ class Runner:
         self.health.ready, self.health.reason = True, "ok"
         if handled:
             self.health.last_progress = time.monotonic()
-        self._backoff = 0.5
+        self._backoff = INITIAL_BACKOFF_S
         return handled
-
-    _backoff = 0.5
 
     def _failed(self, worker: BatchWorker, exc: TransientError) -> None:
         self.health.ready, self.health.reason = False, f"{worker.name}: {exc}"
@@ -187,12 +187,3 @@ class Runner:
                 log.warning("%s: close failed: %s", worker.name, exc)
         if self.store is not None:
             self.store.close()
-
-
-def enricher_summary(settings: Settings) -> str:
-    enricher = build_enricher(settings)
-    try:
-        names = ", ".join(enricher.databases) or "none (log locations only)"
-    finally:
-        enricher.close()
-    return f"GeoIP databases: {names}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
+from collections.abc import Callable
 
 import orjson
 import pytest
@@ -85,12 +87,10 @@ def test_two_workers_publish_what_one_publishes(
     assert published_alerts(alerts) == tenant.expected_alerts()
 
 
-def _wait(condition: object, timeout_s: float = 120.0) -> bool:
-    import time
-
+def _wait(condition: Callable[[], bool], timeout_s: float = 120.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             time.sleep(1.0)  # let the last batches commit
             return True
         time.sleep(0.2)
