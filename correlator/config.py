@@ -48,7 +48,7 @@ class Weights:
 class DetectionConfig:
     skew_ms: int = 5 * MINUTE_MS
     window_ms: int = 60 * MINUTE_MS
-    lateness_ms: int = 6 * HOUR_MS
+    lateness_ms: int = 24 * HOUR_MS
     incident_gap_ms: int = 15 * MINUTE_MS
     call_lookback_ms: int = 24 * HOUR_MS
     baseline_lookback_days: int = 30

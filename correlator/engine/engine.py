@@ -37,6 +37,7 @@ from correlator.engine.join import (
 from correlator.engine.repository import MemoryStates, UserStates
 from correlator.engine.state import Emitted, GeoPoint, SignInFacts, UserState
 from correlator.engine.trim import trim_state
+from correlator.errors import InvalidRecord
 from correlator.identity import AliasMap
 from correlator.model import CallRecord, CredentialChange, Event, Finding, SignIn
 from correlator.rules import ato_after_credential_change as ato
@@ -44,6 +45,19 @@ from correlator.rules.base import IncidentContext
 
 NO_TIME = -(2**62)
 _Timed = TypeVar("_Timed", CredentialChange, CallRecord)
+
+
+class TooLate(InvalidRecord):
+    """An event older than its user's newest sign-in minus the allowed lateness."""
+
+    def __init__(self, event: Event, newest: int, lateness_ms: int) -> None:
+        behind_h = (newest - event.time) / 3_600_000
+        super().__init__(
+            "too_late",
+            f"{type(event).__name__} {event.id} is {behind_h:.1f} h behind its user's newest "
+            f"sign-in; the allowed lateness is {lateness_ms / 3_600_000:g} h",
+            field="time",
+        )
 
 
 class Enricher(Protocol):
@@ -91,13 +105,20 @@ class Engine:
         return findings
 
     def process(self, event: Event) -> list[Finding]:
+        """Store the event and return the findings it creates or revises.
+
+        Raises :class:`TooLate` for an event older than its user's watermark: it left the
+        bound inside which arrival order cannot change the answer, so it is not stored (the
+        caller dead-letters it, to be replayed) rather than folded in with a different result.
+        """
         user = self.aliases.resolve(event.user)
         time = event.time
-        if time > self.max_time:
-            self.max_time = time
         state = self.states.get(user)
         if time < self.user_watermark(state):
             self.stats.late += 1
+            raise TooLate(event, state.max_time, self.config.lateness_ms)
+        if time > self.max_time:
+            self.max_time = time
         if time > state.max_time and isinstance(event, SignIn):
             state.max_time = time
         if isinstance(event, SignIn):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from correlator.config import DAY_MS, HOUR_MS, MINUTE_MS, DetectionConfig
-from correlator.engine.engine import Engine
+from correlator.engine.engine import Engine, TooLate
 from correlator.engine.repository import MemoryStates
 from correlator.model import Finding, Severity
 from tests.engine.builders import ATTACKER, USER, call, change, history, signin
@@ -116,12 +118,37 @@ def test_sparse_topics_racing_ahead_do_not_expire_a_pending_reset() -> None:
     assert [f.severity for f in found] == [Severity.HIGH]
 
 
-def test_late_events_are_counted() -> None:
-    engine = Engine(DetectionConfig())
+def test_events_beyond_the_lateness_are_refused_and_counted() -> None:
+    states = MemoryStates()
+    engine = Engine(DetectionConfig(), states=states)
     engine.process(signin("a", 0))
-    engine.process(signin("b", 10 * HOUR_MS / MINUTE_MS))
-    engine.process(signin("c", 1))
+    engine.process(signin("b", 30 * HOUR_MS / MINUTE_MS))
+    engine.process(signin("in-bound", 7 * HOUR_MS / MINUTE_MS))  # 23 h behind: still joined
+    with pytest.raises(TooLate) as raised:
+        engine.process(change("r-late", 1))  # 30 h behind the newest sign-in
+    assert raised.value.reason == "too_late" and "r-late" in raised.value.detail
     assert engine.stats.late == 1
+    # Refused means not stored: a replay of the dead letter later is not a duplicate.
+    assert [c.id for c in states.get(USER).changes] == []
+
+
+def test_a_late_ticket_revises_the_published_finding() -> None:
+    # The audit record came first; the helpdesk export with the ticket's weak verification
+    # arrives an hour later, within the bound: the finding is updated (OCSF activity 2).
+    engine = Engine(DetectionConfig())
+    before = latest(
+        engine.process_many(history() + [change("r1", 0), signin("x1", 4, **ATTACK)])
+        + engine.process_many([signin(f"later{m}", 10 + m) for m in range(60)])
+    )
+    assert len(before) == 1, "the reset was published before the ticket arrived"
+    published = next(iter(before.values()))
+    ticket = change("t1", 0.5, source="ticket", ticket_id="INC1", verification_method="none")
+    found = engine.process(ticket)
+    assert [(f.uid, f.activity, f.revision) for f in found] == [
+        (published.uid, "update", published.revision + 1)
+    ]
+    assert "t1" in found[0].change_ids
+    assert "verification.weak" in {e.code for e in found[0].evidence}
 
 
 def test_a_reset_arriving_a_day_after_its_sign_ins_still_finds_the_attacker() -> None:
