@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections import Counter
+from pathlib import Path
 
-from confluent_kafka import Message
+from confluent_kafka import KafkaException, Message
 
 from correlator import __version__
 from correlator.alerts import alert_key, encode_alert
 from correlator.config import DAY_MS
 from correlator.engine.engine import Engine
 from correlator.engine.repository import CachedStates
-from correlator.errors import InvalidRecord
+from correlator.errors import InvalidRecord, TransientError
 from correlator.model import Event, Finding
 from correlator.runtime.codec import decode_event
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.worker import BatchWorker
 from correlator.state.base import StateStore
+from correlator.state.marker import Marker, claim, verify
 
 log = logging.getLogger(__name__)
+
+
+def internal_error(exc: Exception) -> InvalidRecord:
+    """A dead-letter reason for code that failed on a record: the exception and where it arose."""
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    return InvalidRecord("internal_error", f"{type(exc).__name__}: {exc} (at {where})")
 
 
 class CorrelateWorker(BatchWorker):
@@ -32,10 +42,13 @@ class CorrelateWorker(BatchWorker):
         alerts_topic: str,
         dead_letters: DeadLetters,
         store: StateStore | None = None,
+        job: str = "correlator",
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.engine = engine
+        self.job = job
+        self.marker: Marker | None = None
         self.alerts_topic = alerts_topic
         self.dead_letters = dead_letters
         self.store = store
@@ -52,7 +65,7 @@ class CorrelateWorker(BatchWorker):
         return states if isinstance(states, CachedStates) else None
 
     def handle(self, batch: list[Message]) -> None:
-        events: list[Event] = []
+        events: list[tuple[Message, Event]] = []
         newest = self.batch_newest = {}
         for message in batch:
             try:
@@ -60,19 +73,35 @@ class CorrelateWorker(BatchWorker):
             except InvalidRecord as exc:
                 self.dead_letters.send(message, exc, message.value() or b"")
                 continue
-            events.append(event)
+            events.append((message, event))
             partition = message.partition() or 0
             newest[partition] = max(event.time, newest.get(partition, event.time))
         if self.cached is not None:
-            self.cached.prefetch(self.engine.aliases.resolve(e.user) for e in events)
-        for event in events:
-            try:
-                findings = self.engine.process(event)
-            except Exception:
-                log.exception("correlate: engine failed on %s %s", type(event).__name__, event.id)
-                continue
-            for finding in findings:
+            self.cached.prefetch(self.engine.aliases.resolve(e.user) for _, e in events)
+            # After the reads: state read from a wiped store must never reach an alert.
+            self._check_store()
+        for message, event in events:
+            for finding in self._process(message, event):
                 self._publish(finding)
+
+    def _process(self, message: Message, event: Event) -> list[Finding]:
+        """The engine's findings for one event; its failures take one of two named paths.
+
+        A ``TransientError`` (the store, the network) propagates: the worker rewinds the batch
+        and commits nothing. Anything else is this event's defect: dead-lettered with the
+        reason (``too_late``, or ``internal_error`` with the traceback's summary) and counted,
+        and the batch goes on.
+        """
+        try:
+            return self.engine.process(event)
+        except TransientError:
+            raise
+        except InvalidRecord as exc:
+            self.dead_letters.send(message, exc, message.value() or b"")
+        except Exception as exc:  # a defect on this event, never the batch's
+            log.exception("correlate: engine failed on %s %s", type(event).__name__, event.id)
+            self.dead_letters.send(message, internal_error(exc), message.value() or b"")
+        return []
 
     def _publish(self, finding: Finding) -> None:
         value = encode_alert(finding, product_version=__version__)
@@ -88,8 +117,26 @@ class CorrelateWorker(BatchWorker):
         payload = cached.dirty_payload()
         if payload:
             self.store.write_batch(payload, ttl_ms=self.state_ttl_ms)
+        self._check_store()  # before the commit: offsets must never outrun a wiped store
         cached.mark_clean()
         cached.evict_clean()
+
+    def _check_store(self) -> None:
+        if self.store is None:
+            return
+        if self.marker is None:
+            self.marker = claim(self.store, self.job, resuming=self._resuming())
+            log.info("correlate: state store epoch %d of job %s", self.marker.epoch, self.job)
+        else:
+            verify(self.store, self.marker)
+
+    def _resuming(self) -> bool:
+        """Has the group committed offsets for the partitions this worker holds?"""
+        try:
+            held = self.consumer.committed(self.consumer.assignment(), timeout=10)
+        except KafkaException as exc:
+            raise TransientError(f"correlate: reading committed offsets failed: {exc}") from exc
+        return any(tp.offset >= 0 for tp in held)
 
     def reset_state(self) -> None:
         if self.cached is not None:

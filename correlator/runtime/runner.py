@@ -108,6 +108,7 @@ class Runner:
                 alerts_topic=self.run.topics.alerts,
                 dead_letters=self.dead_letters,
                 store=self.store,
+                job=self.run.group_id,
                 **common,
             )
             self.workers.append(self.correlator)

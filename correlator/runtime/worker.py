@@ -13,12 +13,33 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from correlator.errors import TransientError
 from correlator.runtime.clients import DeliveryFailed, TrackedProducer
 
 log = logging.getLogger(__name__)
+
+# The group no longer counts this member in: commit nothing more, rejoin, resume from the
+# offsets the group holds.
+MEMBERSHIP_LOST = frozenset(
+    {
+        KafkaError.UNKNOWN_MEMBER_ID,
+        KafkaError.ILLEGAL_GENERATION,
+        KafkaError.REBALANCE_IN_PROGRESS,
+        KafkaError.FENCED_INSTANCE_ID,
+        KafkaError._ASSIGNMENT_LOST,
+        KafkaError._MAX_POLL_EXCEEDED,
+    }
+)
+# Retrying cannot help: the credentials lack the right; an operator has to act.
+FATAL_COMMIT = frozenset(
+    {KafkaError.GROUP_AUTHORIZATION_FAILED, KafkaError.TOPIC_AUTHORIZATION_FAILED}
+)
+
+
+class CommitFailed(TransientError):
+    """The offsets could not be committed; the batch is durable, so this is never a loss."""
 
 
 @dataclass
@@ -28,6 +49,7 @@ class WorkerStats:
     commits: int = 0
     committed_messages: int = 0  # each message once, however often a rewind made us read it
     rewinds: int = 0
+    commit_failures: int = 0
     last_batch_s: float = 0.0
     assigned: int = 0
 
@@ -122,9 +144,32 @@ class BatchWorker(ABC):
             key = (message.topic() or "", message.partition() or 0)
             offsets[key] = max(offsets.get(key, -1), (message.offset() or 0) + 1)
         positions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
-        self.consumer.commit(offsets=positions, asynchronous=False)
+        try:
+            self.consumer.commit(offsets=positions, asynchronous=False)
+        except KafkaException as exc:
+            self._commit_failed(exc)
         self.stats.commits += 1
         self.stats.committed_messages += len(batch)
+
+    def _commit_failed(self, exc: KafkaException) -> None:
+        """Sort a failed commit: retry it, give the batch up to a rejoin, or stop for good.
+
+        The batch's outputs and state are durable by now, so nothing is lost either way: a
+        batch given up is read again from the committed offsets, and the engine and the
+        deterministic alert ids make the repeat harmless.
+        """
+        error: KafkaError = exc.args[0]
+        code = error.code()
+        if code in FATAL_COMMIT:
+            raise exc
+        self.stats.commit_failures += 1
+        if code in MEMBERSHIP_LOST:
+            # The group moved on without us (session expired, rebalance): these partitions
+            # may be another member's now. Rejoin on the next consume, from committed offsets.
+            self._pending, self._phase = [], "idle"
+            self.reset_state()
+            raise CommitFailed(f"{self.name}: commit refused, rejoining: {error.str()}") from exc
+        raise CommitFailed(f"{self.name}: commit failed, will retry: {error.str()}") from exc
 
     def rewind(self) -> None:
         """After a transient failure: forget what the batch did, and handle it again.

@@ -37,6 +37,10 @@ class StateStore(Protocol):
 
     def put_meta(self, name: str, value: bytes) -> None: ...
 
+    def claim_meta(self, name: str, value: bytes) -> bytes:
+        """Set ``name`` to ``value`` unless it is set; return the value it holds now (atomic)."""
+        ...
+
     def size_bytes(self) -> int:
         """Approximate total bytes of stored values (user and meta)."""
         ...

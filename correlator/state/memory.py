@@ -51,6 +51,11 @@ class MemoryStore:
     def put_meta(self, name: str, value: bytes) -> None:
         self.write_batch({}, meta={name: value})
 
+    def claim_meta(self, name: str, value: bytes) -> bytes:
+        if name not in self._meta:
+            self.put_meta(name, value)
+        return self._meta[name]
+
     def size_bytes(self) -> int:
         self._expire()
         return self._bytes

@@ -107,6 +107,15 @@ class RedisStore:
     def put_meta(self, name: str, value: bytes) -> None:
         self.write_batch({}, meta={name: value})
 
+    def claim_meta(self, name: str, value: bytes) -> bytes:
+        check_batch({}, (), None, {name: value})
+        pipe = self._client.pipeline(transaction=True)
+        pipe.set(self._meta + name, value, nx=True)
+        pipe.get(self._meta + name)
+        with self._errors("write"):
+            _, held = pipe.execute()
+        return cast(bytes, held)
+
     def size_bytes(self) -> int:
         with self._errors("measure"):
             users = self._scan(self._user)
