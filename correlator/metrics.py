@@ -142,10 +142,20 @@ class JobMetrics:
         self.commits = c("correlator_commits", "Offset commits.", "stage")
         self.committed = c("correlator_committed_messages", "Messages committed.", "stage")
         self.rewinds = c("correlator_batch_rewinds", "Batches read again.", "stage")
+        self.partitions_lost = c(
+            "correlator_state_partitions_lost", "Partitions whose memory state a rebalance lost."
+        )
+        self.commit_failures = c("correlator_commit_failures", "Failed commits.", "stage")
         for kind in EVENT_KINDS:
             self.events.labels(kind)
         for stage in STAGES:  # present from the start, so rates and alerts see a zero
-            for metric in (self.retries, self.commits, self.committed, self.rewinds):
+            for metric in (
+                self.retries,
+                self.commits,
+                self.committed,
+                self.rewinds,
+                self.commit_failures,
+            ):
                 metric.labels(stage)
 
     # -- wiring -----------------------------------------------------------------------------
@@ -194,6 +204,8 @@ class JobMetrics:
             self._assigned[stage.name] = assigned
             self.assigned.labels(stage.name).set(assigned)
             self._prune_watermarks(stage)
+        self._add(self.partitions_lost, (), getattr(stage, "partitions_lost", 0))
+        self._add(self.commit_failures, (stage.name,), stage.stats.commit_failures)
         if handled:
             self.batch_done(stage)
 

@@ -56,14 +56,16 @@ class CachedStates:
         self._dirty: set[str] = set()
         self._max_cached = max_cached
 
-    def prefetch(self, users: Iterable[str]) -> None:
+    def prefetch(self, users: Iterable[str]) -> bool:
+        """Load the users not cached yet; True if the store was read."""
         missing = [u for u in dict.fromkeys(users) if u not in self._cache]
         if not missing:
-            return
+            return False
         loaded = self._store.get_many(missing)
         for user in missing:
             data = loaded.get(user)
             self._cache[user] = decode_state(data) if data else UserState()
+        return True
 
     def get(self, user: str) -> UserState:
         if user not in self._cache:

@@ -91,9 +91,16 @@ class EmbeddedBroker:
     """A Tansu broker child process holding data in memory only; usable as a context manager."""
 
     def __init__(
-        self, *, host: str = "127.0.0.1", port: int | None = None, log_path: Path | None = None
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        log_path: Path | None = None,
+        advertised_port: int | None = None,
     ) -> None:
         self.host = host
+        # Clients reach the broker at the advertised port: a proxy there can cut them off.
+        self.advertised_port = advertised_port
         self._fixed_port = port is not None
         self.port = port if port is not None else free_port(host)
         self._log_path = log_path
@@ -161,13 +168,14 @@ class EmbeddedBroker:
 
     def _spawn(self) -> None:
         url = f"tcp://{self.host}:{self.port}"
+        advertised = f"tcp://{self.host}:{self.advertised_port or self.port}"
         command = [
             broker_binary(),
             "broker",
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            advertised,
             "--storage-engine",
             "memory://tansu/",
             "--cluster-id",

@@ -7,7 +7,7 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from confluent_kafka import KafkaException, Message
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from correlator import __version__
 from correlator.alerts import alert_key, encode_alert
@@ -49,6 +49,8 @@ class CorrelateWorker(BatchWorker):
         self.engine = engine
         self.job = job
         self.marker: Marker | None = None
+        self.partitions_lost = 0  # memory state dropped by rebalances
+        self.closing = False
         self.alerts_topic = alerts_topic
         self.dead_letters = dead_letters
         self.store = store
@@ -76,8 +78,8 @@ class CorrelateWorker(BatchWorker):
             events.append((message, event))
             partition = message.partition() or 0
             newest[partition] = max(event.time, newest.get(partition, event.time))
-        if self.cached is not None:
-            self.cached.prefetch(self.engine.aliases.resolve(e.user) for _, e in events)
+        users = (self.engine.aliases.resolve(e.user) for _, e in events)
+        if self.cached is not None and self.cached.prefetch(users):
             # After the reads: state read from a wiped store must never reach an alert.
             self._check_store()
         for message, event in events:
@@ -120,6 +122,43 @@ class CorrelateWorker(BatchWorker):
         self._check_store()  # before the commit: offsets must never outrun a wiped store
         cached.mark_clean()
         cached.evict_clean()
+
+    # -- memory state is one worker's ------------------------------------------------------
+
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        super()._assigned(consumer, partitions)
+        if self.cached is None and partitions and len(partitions) < self._partition_count():
+            log.warning(
+                "correlate: memory state, yet this member holds %d of %d partitions: another "
+                "member shares the group, and state moves with no partition. Use Redis state "
+                "with more than one worker",
+                len(partitions),
+                self._partition_count(),
+            )
+
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        super()._revoked(consumer, partitions)
+        if self.cached is None and partitions and not self.closing:
+            # The users of these partitions go on elsewhere without the state held here.
+            self.partitions_lost += len(partitions)
+            log.warning(
+                "correlate: memory state of %d partitions lost in a rebalance; their users' "
+                "baselines and pending joins start empty on the member that takes them over",
+                len(partitions),
+            )
+
+    def _partition_count(self) -> int:
+        try:
+            topics = self.consumer.list_topics(self.topics[0], timeout=5).topics
+            return len(topics[self.topics[0]].partitions)
+        except (KafkaException, KeyError):
+            return 0
+
+    def close(self) -> None:
+        self.closing = True
+        super().close()
+
+    # -- the store's marker ----------------------------------------------------------------
 
     def _check_store(self) -> None:
         if self.store is None:

@@ -53,6 +53,9 @@ class NormalizeWorker(BatchWorker):
             for index, outcome in enumerate(outcomes):
                 if not isinstance(outcome, Exception):
                     self._emit(outcome)
+                    if self.alignment is not None and outcome:
+                        topic, partition = message.topic() or "", message.partition() or 0
+                        self.alignment.saw(topic, partition, max(e.time for e in outcome))
                     continue
                 if records is None and len(outcomes) > 1:
                     records = decode_payload(value)  # the same bytes decoded before: no raise

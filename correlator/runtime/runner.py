@@ -14,6 +14,7 @@ from correlator.engine.repository import CachedStates, MemoryStates
 from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import STATS_INTERVAL_MS, JobMetrics, sampled_size
 from correlator.runconfig import RunSettings
+from correlator.runtime.align import Alignment
 from correlator.runtime.broker import create_topics
 from correlator.runtime.clients import (
     TrackedProducer,
@@ -97,6 +98,9 @@ class Runner:
                 dead_letters=self.dead_letters,
                 **common,
             )
+            # Within a quarter of the lateness, whatever order a backlog's fetches come in.
+            ahead_ms = self.settings.detection.lateness_ms // 4
+            self.normalizer.alignment = Alignment(self.normalizer.consumer, ahead_ms)
             self.workers.append(self.normalizer)
         if self.run.stage in ("all", "correlate"):
             engine = self._engine()

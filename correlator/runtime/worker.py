@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from correlator.errors import TransientError
+from correlator.runtime.align import Alignment
 from correlator.runtime.clients import DeliveryFailed, TrackedProducer
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class BatchWorker(ABC):
         self._pending: list[Message] = []
         self._phase = "idle"
         self._started = 0.0
+        self.alignment: Alignment | None = None  # set by a stage that knows event times
         consumer.subscribe(
             list(self.topics),
             on_assign=self._assigned,
@@ -95,6 +97,8 @@ class BatchWorker(ABC):
                 self._pending = self._consume()
             if not self._pending:
                 self.producer.poll()
+                if self.alignment is not None:
+                    self.alignment.apply()  # the partitions read so far may be caught up
                 return 0
             self._started = time.perf_counter()
             try:
@@ -115,6 +119,8 @@ class BatchWorker(ABC):
             self._phase = "persisted"
         batch = self._pending
         self._commit(batch)
+        if self.alignment is not None:
+            self.alignment.apply()
         self._pending, self._phase = [], "idle"
         self.stats.batches += 1
         self.stats.last_batch_s = time.perf_counter() - self._started
@@ -193,9 +199,13 @@ class BatchWorker(ABC):
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.stats.assigned = len(partitions)
+        if self.alignment is not None:
+            self.alignment.reset()
         self.reset_state()
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self.alignment is not None:
+            self.alignment.reset()
         # Callbacks run inside consume(), which is only called between batches: every batch
         # this worker handled is already committed.
         self._pending, self._phase = [], "idle"

@@ -11,7 +11,7 @@ import orjson
 from correlator.config import Settings, load_settings
 from correlator.engine.engine import Engine
 from correlator.errors import InvalidRecord
-from correlator.model import Event, Severity
+from correlator.model import Event, Finding, Severity
 from correlator.normalize import Normalizer, event_order
 from correlator.runtime.topics import Topics
 from correlator.simulate import SimulationConfig, simulate, write_simulation
@@ -25,9 +25,22 @@ class Tenant:
     settings: Settings
     records: list[tuple[str, dict[str, object]]]  # (logical topic, record), in event-time order
 
-    def messages(self, topics: Topics) -> list[tuple[str, bytes, bytes | None]]:
+    def messages(
+        self, topics: Topics, records: list[tuple[str, dict[str, object]]] | None = None
+    ) -> list[tuple[str, bytes, bytes | None]]:
         """Raw messages keyed by user, as a source connector keyed by account would send them."""
-        return [(getattr(topics, name), orjson.dumps(r), _key(r)) for name, r in self.records]
+        chosen = self.records if records is None else records
+        return [(getattr(topics, name), orjson.dumps(r), _key(r)) for name, r in chosen]
+
+    def findings(self) -> list[Finding]:
+        """Every finding replay publishes for the tenant, in order."""
+        engine = build_engine(self.settings)
+        return engine.process_many([e for _, e in sorted(self._events(), key=lambda p: p[0])])
+
+    def by_file(self, first: str) -> list[tuple[str, dict[str, object]]]:
+        """The records one topic after another, ``first`` first: a file-by-file backlog."""
+        order = [first] + [t for t in ("signins", "audits", "tickets", "calls") if t != first]
+        return [item for name in order for item in self.records if item[0] == name]
 
     def expected_alerts(self) -> dict[str, int]:
         """Replay semantics: every event in event-time order through one engine."""
@@ -72,8 +85,10 @@ def published_alerts(alerts: dict[str, dict[str, object]]) -> dict[str, int]:
     }  # type: ignore[call-overload]
 
 
-def make_tenant(directory: Path, *, users: int = 40, days: int = 10, seed: int = 3) -> Tenant:
-    sim = simulate(SimulationConfig(users=users, days=days, seed=seed))
+def make_tenant(
+    directory: Path, *, users: int = 40, days: int = 10, seed: int = 3, attacks: int | None = None
+) -> Tenant:
+    sim = simulate(SimulationConfig(users=users, days=days, seed=seed, attacks=attacks))
     write_simulation(sim, directory)
     records = [("signins", r) for r in sim.signins] + [("audits", r) for r in sim.audits]
     records += [("tickets", r) for r in sim.tickets] + [("calls", r) for r in sim.calls]
