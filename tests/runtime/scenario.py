@@ -66,7 +66,7 @@ class Outcome:
 
 
 TABLE_HEAD = (
-    "| scenario | replay's alerts | missing | extra | different | re-delivered (identical) | note |",
+    "| scenario | replay | missing | extra | different | re-delivered (identical) | note |",
     "|---|---|---|---|---|---|---|",
 )
 

@@ -24,6 +24,7 @@ class Tenant:
     directory: Path
     settings: Settings
     records: list[tuple[str, dict[str, object]]]  # (logical topic, record), in event-time order
+    times: list[int]  # each record's event time (0 for records that do not parse)
 
     def messages(
         self, topics: Topics, records: list[tuple[str, dict[str, object]]] | None = None
@@ -101,5 +102,10 @@ def make_tenant(
         except InvalidRecord:  # records that do not parse go first
             return (0, 0, "")
 
-    records.sort(key=order)
-    return Tenant(directory, load_settings(directory / "correlator.yaml"), records)
+    keyed = sorted(((order(item), item) for item in records), key=lambda pair: pair[0])
+    return Tenant(
+        directory,
+        load_settings(directory / "correlator.yaml"),
+        [item for _, item in keyed],
+        [when for (when, _, _), _ in keyed],
+    )
