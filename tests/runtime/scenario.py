@@ -65,6 +65,7 @@ class Outcome:
         )
 
 
+OUTCOMES: list[Outcome] = []  # every scenario run this session, for the closing table
 TABLE_HEAD = (
     "| scenario | replay | missing | extra | different | re-delivered (identical) | note |",
     "|---|---|---|---|---|---|---|",
