@@ -45,20 +45,27 @@ class Alignment:
         self.paused: set[Key] = set()
         self.pauses = 0
         self._start: dict[Key, int] = {}  # where reading began, for partitions not read yet
+        self._fresh: list[TopicPartition] = []
 
     def saw(self, topic: str, partition: int, time_ms: int) -> None:
         key = (topic, partition)
         if time_ms > self.newest.get(key, UNKNOWN):
             self.newest[key] = time_ms
 
-    def reset(self) -> None:
-        """A new assignment: librdkafka resumes every partition it hands out."""
+    def reset(self, assigned: list[TopicPartition] | None = None) -> None:
+        """A new assignment (or a revocation): start over, with nothing paused."""
         self.newest.clear()
         self.paused.clear()
         self._start.clear()
+        # A partition paused before a rebalance may come back still paused; resumed on the next
+        # apply(), as the assignment only takes effect after the rebalance callback returns.
+        self._fresh = list(assigned or [])
 
     def apply(self) -> None:
         try:
+            if self._fresh:
+                self.consumer.resume(self._fresh)
+                self._fresh = []
             pending = self._pending()
         except KafkaException as exc:
             log.debug("alignment skipped: %s", exc)

@@ -50,7 +50,7 @@ class CorrelateWorker(BatchWorker):
         self.job = job
         self.marker: Marker | None = None
         self.partitions_lost = 0  # memory state dropped by rebalances
-        self.closing = False
+        self._revoked_from: set[tuple[str, int]] = set()
         self.alerts_topic = alerts_topic
         self.dead_letters = dead_letters
         self.store = store
@@ -127,7 +127,19 @@ class CorrelateWorker(BatchWorker):
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         super()._assigned(consumer, partitions)
-        if self.cached is None and partitions and len(partitions) < self._partition_count():
+        if self.cached is not None:
+            return
+        gone = self._revoked_from - {(tp.topic, tp.partition) for tp in partitions}
+        self._revoked_from = set()
+        if gone:
+            # Another member took these over, without the state held here for their users.
+            self.partitions_lost += len(gone)
+            log.warning(
+                "correlate: memory state of %d partitions lost in a rebalance; their users' "
+                "baselines and pending joins start empty on the member that took them over",
+                len(gone),
+            )
+        if partitions and len(partitions) < self._partition_count():
             log.warning(
                 "correlate: memory state, yet this member holds %d of %d partitions: another "
                 "member shares the group, and state moves with no partition. Use Redis state "
@@ -138,14 +150,7 @@ class CorrelateWorker(BatchWorker):
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         super()._revoked(consumer, partitions)
-        if self.cached is None and partitions and not self.closing:
-            # The users of these partitions go on elsewhere without the state held here.
-            self.partitions_lost += len(partitions)
-            log.warning(
-                "correlate: memory state of %d partitions lost in a rebalance; their users' "
-                "baselines and pending joins start empty on the member that takes them over",
-                len(partitions),
-            )
+        self._revoked_from |= {(tp.topic, tp.partition) for tp in partitions}
 
     def _partition_count(self) -> int:
         try:
@@ -153,10 +158,6 @@ class CorrelateWorker(BatchWorker):
             return len(topics[self.topics[0]].partitions)
         except (KafkaException, KeyError):
             return 0
-
-    def close(self) -> None:
-        self.closing = True
-        super().close()
 
     # -- the store's marker ----------------------------------------------------------------
 

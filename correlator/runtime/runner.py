@@ -65,7 +65,9 @@ class Runner:
         self._backoff = INITIAL_BACKOFF_S
         self.metrics = metrics if metrics is not None else JobMetrics()
         self.store: StateStore | None = None
-        self.producer = TrackedProducer(producer_config(bootstrap, run.kafka))
+        self.producer = TrackedProducer(
+            self._with_stats(producer_config(bootstrap, run.kafka), "producer")
+        )
         self.dead_letters = DeadLetters(self.producer, run.topics.dlq)
         self.workers: list[BatchWorker] = []
         self.normalizer: NormalizeWorker | None = None
@@ -75,12 +77,20 @@ class Runner:
     def _consumer(self, stage: str):  # type: ignore[no-untyped-def]
         group = f"{self.run.group_id}.{stage}"
         config = consumer_config(self.bootstrap, group, self.run.kafka)
-        # Consumer lag and broker states for /metrics and /readyz come from these statistics.
+        return new_consumer(self._with_stats(config, stage))
+
+    def _with_stats(self, config: dict[str, object], stage: str) -> dict[str, object]:
+        """Consumer lag and broker states for /metrics and /readyz come from these statistics.
+
+        The producer reports too: a batch stuck in ``flush()`` while the broker is gone calls
+        no ``consume()``, but the flush serves the producer's callbacks, so /readyz still
+        learns of the outage within a statistics interval or two.
+        """
         config.setdefault("statistics.interval.ms", STATS_INTERVAL_MS)
         interval_s = int(str(config["statistics.interval.ms"])) / 1000
         if interval_s > 0:
             config["stats_cb"] = self.metrics.stats_callback(stage, interval_s)
-        return new_consumer(config)
+        return config
 
     def _build(self) -> None:
         if self.run.create_topics:

@@ -200,7 +200,7 @@ class BatchWorker(ABC):
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.stats.assigned = len(partitions)
         if self.alignment is not None:
-            self.alignment.reset()
+            self.alignment.reset(partitions)
         self.reset_state()
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
