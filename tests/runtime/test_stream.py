@@ -60,31 +60,75 @@ def test_stream_alerts_equal_replay(
 
 
 def test_two_workers_publish_what_one_publishes(
-    kafka_bootstrap: str, kafka_topics: TopicFactory, tenant: Tenant
+    kafka_bootstrap: str,
+    kafka_topics: TopicFactory,
+    tenant: Tenant,
+    redis_url: str,
+    redis_namespace: str,
 ) -> None:
     run = run_settings(kafka_topics, partitions=4)
+    run = dataclasses.replace(run, state=redis_url, group_id=redis_namespace)
     produced = produce(kafka_bootstrap, tenant.messages(run.topics))
     stop = threading.Event()
     runners = [Runner(run, tenant.settings, bootstrap=kafka_bootstrap, stop=stop) for _ in range(2)]
-    threads = [threading.Thread(target=r.run_until_stopped, daemon=True) for r in runners]
+    errors: list[BaseException] = []
+    threads = [threading.Thread(target=_run, args=(r, errors), daemon=True) for r in runners]
     for thread in threads:
         thread.start()
     try:
         deadline = _wait(
             lambda: (
-                sum(_consumed(r)[0] for r in runners) >= produced
-                and sum(_consumed(r)[2] for r in runners) >= sum(_consumed(r)[1] for r in runners)
+                bool(errors)
+                or (
+                    sum(_consumed(r)[0] for r in runners) >= produced
+                    and sum(_consumed(r)[2] for r in runners)
+                    >= sum(_consumed(r)[1] for r in runners)
+                )
             )
         )
-        assert deadline, "the two workers did not finish"
+        assert deadline and not errors, ("the two workers did not finish", errors)
         # Both really took part: the partitions were split between them.
         assert all(_consumed(r)[0] > 0 for r in runners)
     finally:
         stop.set()
         for thread in threads:
             thread.join(30)
+    assert not any(t.is_alive() for t in threads) and not errors, errors
     alerts = alerts_of(read_topic(kafka_bootstrap, run.topics.alerts))
     assert published_alerts(alerts) == tenant.expected_alerts()
+
+
+def _run(runner: Runner, errors: list[BaseException]) -> None:
+    try:
+        runner.run_until_stopped()
+    except BaseException as exc:  # noqa: BLE001 - the test asserts there was none
+        errors.append(exc)
+
+
+def test_memory_state_losses_in_a_rebalance_are_counted(
+    kafka_bootstrap: str, kafka_topics: TopicFactory, tenant: Tenant
+) -> None:
+    """Memory state is one worker's: a second member takes partitions, and the first says so."""
+    run = dataclasses.replace(run_settings(kafka_topics, partitions=4), stage="correlate")
+    first = Runner(run, tenant.settings, bootstrap=kafka_bootstrap)
+    second: Runner | None = None
+    try:
+        a = first.correlator
+        assert a is not None
+        drive(first, lambda: a.stats.assigned == 4, timeout_s=30)
+        second = Runner(run, tenant.settings, bootstrap=kafka_bootstrap)
+        b = second.correlator
+        assert b is not None
+        deadline = time.monotonic() + 60
+        while not (a.stats.assigned and b.stats.assigned) and time.monotonic() < deadline:
+            first.step()
+            second.step()
+        assert a.stats.assigned + b.stats.assigned == 4 and b.stats.assigned > 0
+        assert a.partitions_lost == b.stats.assigned
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
 
 
 def _wait(condition: Callable[[], bool], timeout_s: float = 120.0) -> bool:
