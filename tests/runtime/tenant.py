@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -24,7 +24,7 @@ class Tenant:
     directory: Path
     settings: Settings
     records: list[tuple[str, dict[str, object]]]  # (logical topic, record), in event-time order
-    times: list[int]  # each record's event time (0 for records that do not parse)
+    times: list[int] = field(default_factory=list)  # each record's event time (0: unparsed)
 
     def messages(
         self, topics: Topics, records: list[tuple[str, dict[str, object]]] | None = None
