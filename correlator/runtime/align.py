@@ -87,7 +87,10 @@ class Alignment:
             key = (tp.topic, tp.partition)
             _, high = self.consumer.get_watermark_offsets(tp, cached=True)
             if high < 0:
-                _, high = self.consumer.get_watermark_offsets(tp, timeout=2.0)
+                # Not fetched yet (no broker round trip here: it would stall every idle step
+                # during an outage). It holds the others back until its first fetch.
+                pending.add(key)
+                continue
             offset = tp.offset if tp.offset >= 0 else self._start_of(tp)
             if offset < high:
                 pending.add(key)
