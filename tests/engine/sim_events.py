@@ -15,9 +15,11 @@ from correlator.simulate import SimulationConfig, simulate, write_simulation
 
 
 @functools.cache
-def simulated(users: int = 24, days: int = 12, seed: int = 5) -> tuple[Settings, tuple[Event, ...]]:
+def simulated(
+    users: int = 40, days: int = 14, seed: int = 5, attacks: int = 8
+) -> tuple[Settings, tuple[Event, ...]]:
     """The tenant's settings and its events in replay (event-time) order."""
-    sim = simulate(SimulationConfig(users=users, days=days, seed=seed))
+    sim = simulate(SimulationConfig(users=users, days=days, seed=seed, attacks=attacks))
     directory = Path(tempfile.mkdtemp(prefix="sim-events-"))
     write_simulation(sim, directory)
     normalizer = Normalizer(max_future_ms=10**12)
