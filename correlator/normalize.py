@@ -31,7 +31,10 @@ class Normalizer:
         record, is decoded and normalised record by record. Raises ``InvalidRecord`` when the
         body as a whole is unusable (not JSON, empty), as ``decode_payload`` does.
         """
-        signins = fast_signins(data)
+        try:
+            signins = fast_signins(data)
+        except Exception:  # noqa: BLE001 - a fast-path defect must not stop the stream:
+            signins = None  # the generic path below isolates and names each record's fault
         if signins is not None:
             try:
                 return [self._accept([signin], now_ms) for signin in signins]

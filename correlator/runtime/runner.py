@@ -22,7 +22,7 @@ from correlator.runtime.clients import (
     producer_config,
 )
 from correlator.runtime.correlate_stage import CorrelateWorker
-from correlator.runtime.dlq import DeadLetters
+from correlator.runtime.dlq import DeadLetters, message_limit
 from correlator.runtime.normalize_stage import NormalizeWorker
 from correlator.runtime.worker import BatchWorker
 from correlator.state import StateStore, open_store
@@ -64,8 +64,11 @@ class Runner:
         self._backoff = INITIAL_BACKOFF_S
         self.metrics = metrics if metrics is not None else JobMetrics()
         self.store: StateStore | None = None
-        self.producer = TrackedProducer(producer_config(bootstrap, run.kafka))
-        self.dead_letters = DeadLetters(self.producer, run.topics.dlq)
+        config = producer_config(bootstrap, run.kafka)
+        self.producer = TrackedProducer(config)
+        self.dead_letters = DeadLetters(
+            self.producer, run.topics.dlq, max_bytes=message_limit(config)
+        )
         self.workers: list[BatchWorker] = []
         self.normalizer: NormalizeWorker | None = None
         self.correlator: CorrelateWorker | None = None

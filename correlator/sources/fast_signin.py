@@ -301,5 +301,11 @@ def _coordinates(geo: _Geo) -> tuple[float | None, float | None]:
     latitude, longitude = geo.latitude, geo.longitude
     # number() on two finite floats is the identity; decoded floats are always finite.
     if type(latitude) is not float or type(longitude) is not float:
+        if _beyond_double(latitude) or _beyond_double(longitude):
+            raise _Decline  # orjson refuses the whole body: the generic path says so
         latitude, longitude = number(latitude), number(longitude)
     return checked_point(latitude, longitude)
+
+
+def _beyond_double(value: object) -> bool:
+    return type(value) is int and value.bit_length() > 1024
