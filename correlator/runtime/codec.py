@@ -9,8 +9,8 @@ import msgspec
 
 from correlator.errors import InvalidRecord
 from correlator.model import Event
+from correlator.sources.fields import MAX_USER
 
-MAX_USER = 1024
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Event)
 

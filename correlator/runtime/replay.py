@@ -17,6 +17,7 @@ from correlator.model import Event, Finding, Severity, event_kind
 from correlator.normalize import Normalizer, event_order
 from correlator.sources.files import Skipped, file_records, input_files
 from correlator.sources.reasons import is_ignored
+from correlator.terminal import safe
 
 MAX_LISTED_REJECTS = 20
 
@@ -114,12 +115,10 @@ def format_summary(result: ReplayResult) -> str:
     if len(result.rejects) > MAX_LISTED_REJECTS:
         lines.append(f"  ... and {len(result.rejects) - MAX_LISTED_REJECTS} more")
     ignored = result.ignored
-    lines.append(
-        f"ignored: {sum(ignored.values())} " + (f"({_pairs(ignored)})" if ignored else "")
-    )
+    lines.append(f"ignored: {sum(ignored.values())} " + (f"({_pairs(ignored)})" if ignored else ""))
     alerts = result.alerts_by_severity()
     lines.append(f"alerts: {sum(alerts.values())} " + (f"({_pairs(alerts)})" if alerts else ""))
-    return "\n".join(lines)
+    return "\n".join(safe(line) for line in lines)  # paths and details come from the input
 
 
 def _pairs(counter: Counter[str]) -> str:

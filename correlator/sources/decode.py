@@ -188,8 +188,10 @@ def _query_rows(doc: dict[str, object]) -> list[object] | None:
     for table in tables:
         names = [c.get("name") if isinstance(c, dict) else None for c in table.get("columns") or []]
         for row in table["rows"]:
-            if isinstance(row, list) and len(row) == len(names) and all(
-                isinstance(n, str) for n in names
+            if (
+                isinstance(row, list)
+                and len(row) == len(names)
+                and all(isinstance(n, str) for n in names)
             ):
                 out.append(dict(zip(names, row, strict=True)))
             else:

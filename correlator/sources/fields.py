@@ -25,6 +25,7 @@ from correlator.sources.reasons import (
 
 MAX_TEXT = 64 * 1024  # a key field longer than this is an attack or a bug, never a value
 MAX_EMBEDDED_JSON = 1024 * 1024  # JSON-in-a-string we are willing to decode
+MAX_USER = 1024  # a user key (UPNs are at most 113 characters): it is a state key and alert text
 
 Obj = Mapping[str, Any]
 _EMPTY: dict[str, Any] = {}

@@ -22,9 +22,9 @@ from correlator.sources.reasons import MALFORMED_JSON, TOO_LARGE, UNKNOWN_FORMAT
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".txt")
 CSV_SUFFIXES = (".csv",)
-INPUT_SUFFIXES = tuple(
-    s + gz for s in (*JSON_SUFFIXES, *CSV_SUFFIXES) for gz in ("", ".gz")
-) + (".gz",)
+INPUT_SUFFIXES = tuple(s + gz for s in (*JSON_SUFFIXES, *CSV_SUFFIXES) for gz in ("", ".gz")) + (
+    ".gz",
+)
 MAX_FILE_BYTES = MAX_PAYLOAD  # after decompression
 UNREADABLE = "unreadable_file"
 
