@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from correlator.config import Settings
 from correlator.engine.engine import Engine
-from correlator.engine.repository import CachedStates, MemoryStates
+from correlator.engine.repository import CachedStates, MemoryStates, state_horizon_ms
 from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import STATS_INTERVAL_MS, JobMetrics, sampled_size
 from correlator.runconfig import RunSettings
@@ -127,7 +127,8 @@ class Runner:
     def _engine(self) -> Engine:
         if self.run.state == "memory":
             # The embedded default keeps decoded state in a dict: nothing to encode per batch.
-            return build_engine(self.settings, states=MemoryStates())
+            horizon = state_horizon_ms(self.settings.detection)
+            return build_engine(self.settings, states=MemoryStates(horizon_ms=horizon))
         self.store = open_store(self.run.state, namespace=self.run.group_id)
         return build_engine(self.settings, states=CachedStates(self.store))
 
