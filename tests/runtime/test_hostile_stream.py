@@ -19,9 +19,7 @@ from tests.runtime.test_dead_letters import graph_signin
 # The 309-digit latitude: OverflowError in float() used to end the process.
 HUGE_LATITUDE = (
     b'{"id":"x","createdDateTime":"2026-10-06T09:00:00Z","userPrincipalName":"a@b.example",'
-    b'"status":{"errorCode":0},"location":{"geoCoordinates":{"latitude":1'
-    + b"0" * 400
-    + b"}}}"
+    b'"status":{"errorCode":0},"location":{"geoCoordinates":{"latitude":1' + b"0" * 400 + b"}}}"
 )
 # Over librdkafka's default 1 MB message.max.bytes: the whole body as a dead letter was refused.
 LARGE = orjson.dumps({"hello": "x" * 1_500_000})
@@ -65,8 +63,10 @@ def test_hostile_records_never_stop_the_stream(
         assert normalize is not None and correlate is not None
         drive(
             runner,
-            lambda: sum(normalize.stats.consumed.values()) >= 6
-            and sum(correlate.stats.consumed.values()) >= 2,
+            lambda: (
+                sum(normalize.stats.consumed.values()) >= 6
+                and sum(correlate.stats.consumed.values()) >= 2
+            ),
         )
         ignored = dict(normalize.ignored)
         exposition = runner.metrics.exposition()[0].decode()
