@@ -61,7 +61,7 @@ class NormalizeWorker(BatchWorker):
                     continue
                 if records is None and len(outcomes) > 1:
                     records = decode_payload(value)  # the same bytes decoded before: no raise
-                original = _record_bytes(records[index]) if records is not None else value
+                original = _record_bytes(records[index], value) if records is not None else value
                 self._reject(message, index, outcome, original)
 
     def _emit(self, events: list[Event]) -> None:
@@ -86,9 +86,9 @@ class NormalizeWorker(BatchWorker):
         self.dead_letters.send(message, internal, message.value() or b"", index=index)
 
 
-def _record_bytes(record: object) -> bytes:
+def _record_bytes(record: object, body: bytes) -> bytes:
     if isinstance(record, InvalidRecord):
-        return b""
+        return body  # a line or row that did not parse has no bytes of its own: keep them all
     try:
         return orjson.dumps(record)
     except TypeError:

@@ -36,8 +36,9 @@ Decoded = list[tuple[int, object]]  # (1-based line, record or InvalidRecord)
 
 def decode_payload(data: bytes, *, limit: int = MAX_MESSAGE) -> list[object]:
     """The records of one body. Lines that fail to parse are returned as ``InvalidRecord``
-    instances in place (``parse_record`` re-raises them), so per-record counts still add up;
-    when nothing parses at all, ``InvalidRecord('malformed_json')`` is raised, and a body over
+    instances in place (``parse_record`` re-raises them), so per-record counts still add up and
+    match ``decode_lines`` record for record; when the body is one unusable document,
+    ``InvalidRecord('malformed_json')`` is raised, and a body over
     ``limit`` bytes is refused as ``too_large`` before any parsing. An empty page is ``[]``."""
     if isinstance(data, bytes | bytearray | memoryview) and len(data) > limit:
         raise InvalidRecord(TOO_LARGE, f"message of {len(data)} bytes exceeds {limit}")
@@ -46,9 +47,8 @@ def decode_payload(data: bytes, *, limit: int = MAX_MESSAGE) -> list[object]:
     items = decode_lines(data, lines=False)
     if not items:
         return []
-    if all(isinstance(item, InvalidRecord) for _, item in items):
-        first = items[0][1]
-        raise first if isinstance(first, InvalidRecord) else InvalidRecord(MALFORMED_JSON)
+    if len(items) == 1 and isinstance(items[0][1], InvalidRecord):
+        raise items[0][1]  # the body as a whole is unusable
     return [item for _, item in items]
 
 
@@ -178,7 +178,7 @@ def _json_lines(body: bytes) -> Decoded:
 
 def _query_rows(doc: dict[str, object]) -> list[object] | None:
     """The rows of a Log Analytics query-API response as column-named objects, or None when
-    ``doc`` is not one. A row whose length does not match its columns is an error in place."""
+    ``doc`` is not one. A row that does not match its columns is an error in place."""
     tables = doc.get("tables")
     if not isinstance(tables, list) or set(doc) - {"tables", "error"}:
         return None
@@ -186,14 +186,17 @@ def _query_rows(doc: dict[str, object]) -> list[object] | None:
         return None
     out: list[object] = []
     for table in tables:
-        names = [c.get("name") if isinstance(c, dict) else None for c in table.get("columns") or []]
+        names = _column_names(table.get("columns"))
         for row in table["rows"]:
-            if (
-                isinstance(row, list)
-                and len(row) == len(names)
-                and all(isinstance(n, str) for n in names)
-            ):
+            if names is not None and isinstance(row, list) and len(row) == len(names):
                 out.append(dict(zip(names, row, strict=True)))
             else:
                 out.append(InvalidRecord(MALFORMED_JSON, "query row does not match its columns"))
     return out
+
+
+def _column_names(columns: object) -> list[str] | None:
+    if not isinstance(columns, list):
+        return None
+    names = [c.get("name") if isinstance(c, dict) else None for c in columns]
+    return names if all(isinstance(n, str) for n in names) else None  # type: ignore[return-value]
