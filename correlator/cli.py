@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import orjson
 
-from correlator import __version__
-from correlator.errors import ConfigError
+from correlator import __version__, redact
+from correlator.errors import ConfigError, CorrelatorError, UsageError
 
 log = logging.getLogger("correlator")
 
@@ -60,6 +61,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from correlator.runtime.replay import format_summary, replay
     from correlator.wiring import build_engine, build_normalizer, load_cli_settings
 
+    check_inputs(args.paths)
     settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
     engine = build_engine(settings)
     normalizer = build_normalizer(settings)
@@ -80,7 +82,25 @@ def cmd_replay(args: argparse.Namespace) -> int:
     print(format_summary(result), file=sys.stderr)
     if args.stats:
         args.stats.write_bytes(orjson.dumps(result.stats(), option=orjson.OPT_INDENT_2))
+    unreadable = sorted({r.location for r in result.rejects if r.reason == UNREADABLE})
+    if unreadable:
+        print(f"error: {len(unreadable)} input file(s) could not be read", file=sys.stderr)
+        return 1
     return 0
+
+
+UNREADABLE = "unreadable_file"
+
+
+def check_inputs(paths: Sequence[Path]) -> None:
+    """Every path named on the command line exists and can be read, before any work is done."""
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"cannot read {path}: no such file or directory")
+        if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+            raise UsageError(f"cannot read {path}: permission denied")
+        if not (path.is_dir() or path.is_file()):
+            raise UsageError(f"cannot read {path}: not a file or directory")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -115,13 +135,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact.install(logging.getLogger().handlers)
+    redact.register_environment(os.environ)
     try:
         return int(args.func(args))
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+    except UsageError as exc:
+        print(redact.mask(f"error: {exc}"), file=sys.stderr)
         return 2
+    except ConfigError as exc:
+        print(redact.mask(f"configuration error: {exc}"), file=sys.stderr)
+        return 2
+    except CorrelatorError as exc:
+        print(redact.mask(f"error: {exc}"), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Masked like every log line: a library's exception text may quote a setting.
+        log.exception("unexpected error")
+        return 1
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from correlator.runtime.clients import (
 )
 from correlator.runtime.correlate_stage import CorrelateWorker
 from correlator.runtime.dlq import DeadLetters
+from correlator.runtime.kafka_log import gate_for
 from correlator.runtime.normalize_stage import NormalizeWorker
 from correlator.runtime.worker import BatchWorker
 from correlator.state import StateStore, open_store
@@ -62,6 +63,7 @@ class Runner:
         self.stop_event = stop or threading.Event()
         self.health = Health()
         self._backoff = INITIAL_BACKOFF_S
+        self._store_down: float | None = None  # since when the state store has not answered
         self.metrics = metrics if metrics is not None else JobMetrics()
         self.store: StateStore | None = None
         self.producer = TrackedProducer(producer_config(bootstrap, run.kafka))
@@ -78,8 +80,18 @@ class Runner:
         config.setdefault("statistics.interval.ms", STATS_INTERVAL_MS)
         interval_s = int(str(config["statistics.interval.ms"])) / 1000
         if interval_s > 0:
-            config["stats_cb"] = self.metrics.stats_callback(stage, interval_s)
+            config["stats_cb"] = self._on_stats(self.metrics.stats_callback(stage, interval_s))
         return new_consumer(config)
+
+    def _on_stats(self, record: Callable[[str], None]) -> Callable[[str], None]:
+        gate = gate_for(self.bootstrap)
+
+        def on_stats(stats: str) -> None:
+            record(stats)
+            if self.metrics.broker_problem() is None:
+                gate.reachable()  # logs the recovery once, after "broker unreachable at …"
+
+        return on_stats
 
     def _build(self) -> None:
         if self.run.create_topics:
@@ -140,6 +152,10 @@ class Runner:
             handled += done
             self.metrics.after_step(worker, done)
         self.health.ready, self.health.reason = True, "ok"
+        if self._store_down is not None:
+            down_s = time.monotonic() - self._store_down
+            log.info("state store reachable again after %.0f s", down_s)
+            self._store_down = None
         if handled:
             self.health.last_progress = time.monotonic()
         self._backoff = INITIAL_BACKOFF_S
@@ -151,6 +167,9 @@ class Runner:
         store = isinstance(exc, StoreUnavailable)
         if store:
             self.health.store_errors += 1
+            if self._store_down is None:
+                self._store_down = time.monotonic()
+                log.warning("state store unreachable: %s", exc)
         self.metrics.failed(worker.name, store=store)
         log.warning(
             "%s: %s; retrying in %.1f s without committing", worker.name, exc, self._backoff
