@@ -77,7 +77,10 @@ class KafkaLogGate:
             return True
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """librdkafka log lines: ``args`` are (facility, client name, message)."""
+        """librdkafka log lines: ``args`` are (facility, client name, message). Debug lines
+        exist only when asked for (``-X debug=…``): those all pass, masked like the rest."""
+        if record.levelno < logging.INFO:
+            return True
         facility = str(record.args[0]) if isinstance(record.args, tuple) and record.args else ""
         if facility in _CONNECTION_CHATTER and self._down_since is not None:
             self.suppressed += 1
