@@ -46,7 +46,7 @@ from types import TracebackType
 from typing import IO
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from correlator.errors import CorrelatorError
 

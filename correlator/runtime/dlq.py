@@ -27,7 +27,7 @@ class DeadLetters:
     ) -> None:
         location = f"{message.topic()}/{message.partition()}@{message.offset()}"
         error.at(location if index is None else f"{location}#{index}")
-        headers = [
+        headers: list[tuple[str, str | bytes | None]] = [
             ("correlator.reason", error.reason.encode()),
             ("correlator.detail", error.detail[:MAX_DETAIL].encode()),
             ("correlator.source.topic", (message.topic() or "").encode()),
@@ -38,7 +38,9 @@ class DeadLetters:
             headers.append(("correlator.field", error.field.encode()))
         if index is not None:
             headers.append(("correlator.record_index", str(index).encode()))
-        headers += [(k, v or b"") for k, v in (message.headers() or [])]
+        source = message.headers() or []
+        pairs = source.items() if isinstance(source, dict) else source
+        headers += [(k, v or b"") for k, v in pairs]
         self.producer.produce(self.topic, original, key=message.key(), headers=headers)
         self.by_reason[error.reason] += 1
         self.by_topic[message.topic() or ""] += 1

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from correlator.config import Settings
 from correlator.engine.engine import Engine
@@ -96,7 +97,7 @@ class Runner:
     def _build(self) -> None:
         if self.run.create_topics:
             create_topics(self.bootstrap, {t: self.run.partitions for t in self.run.topics.all})
-        common = dict(
+        common: dict[str, Any] = dict(
             batch_size=self.run.batch_size, batch_timeout_s=self.run.batch_timeout_ms / 1000
         )
         if self.run.stage in ("all", "normalize"):
