@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from correlator import __version__, redact
+from correlator.cli_args import NON_NEGATIVE, POSITIVE
 from correlator.errors import ConfigError, CorrelatorError, UsageError
 
 log = logging.getLogger("correlator")
@@ -32,10 +34,10 @@ def _replay_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 def _simulate_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("simulate", help="write a synthetic tenant in the real Graph formats")
-    p.add_argument("--users", type=int, default=200)
-    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--users", type=POSITIVE, default=200)
+    p.add_argument("--days", type=POSITIVE, default=14)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--attacks", type=int, default=None)
+    p.add_argument("--attacks", type=NON_NEGATIVE, default=None)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_simulate)
 
@@ -63,11 +65,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     check_inputs(args.paths)
     settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
-    engine = build_engine(settings)
-    normalizer = build_normalizer(settings)
-    result = replay(args.paths, engine, normalizer, now_ms=int(time.time() * 1000))
-    out = args.out.open("wb") if args.out else sys.stdout.buffer
+    out = args.out.open("wb") if args.out else sys.stdout.buffer  # fails before the work does
     try:
+        engine = build_engine(settings)
+        normalizer = build_normalizer(settings)
+        result = replay(args.paths, engine, normalizer, now_ms=int(time.time() * 1000))
         for finding in result.findings:
             if args.pretty:
                 text = render_alert_text(finding_to_ocsf(finding, product_version=__version__))
@@ -118,6 +120,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_thread_failure(args: threading.ExceptHookArgs) -> None:
+    """A thread's uncaught exception goes through the masking log formatter, not raw stderr."""
+    name = args.thread.name if args.thread is not None else "?"
+    exc_info = (args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
+    log.error("thread %s failed", name, exc_info=exc_info)
+
+
 def tune_gc() -> None:
     """Collect cycles far less often: every record allocates a few hundred short-lived, acyclic
     objects, and the default threshold (700) ran a collection every few records, a third of
@@ -137,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     redact.install(logging.getLogger().handlers)
     redact.register_environment(os.environ)
+    threading.excepthook = _log_thread_failure
     try:
         return int(args.func(args))
     except UsageError as exc:
@@ -150,6 +160,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if exc.filename is None:
+            log.exception("unexpected error")
+            return 1
+        # A path given on the command line that cannot be written or read: the user's to fix.
+        print(redact.mask(f"error: cannot use {exc.filename}: {exc.strerror}"), file=sys.stderr)
+        return 2
     except Exception:
         # Masked like every log line: a library's exception text may quote a setting.
         log.exception("unexpected error")

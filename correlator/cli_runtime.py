@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from correlator.cli_args import NON_NEGATIVE, POSITIVE
 from correlator.errors import ConfigError, UsageError
 from correlator.runconfig import TOPIC_FIELDS, RunSettings, resolve_run_settings
 
@@ -23,14 +24,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     _run_options(run)
     run.set_defaults(func=cmd_run)
     broker = sub.add_parser("broker", help="run the embedded broker (memory only) standalone")
-    broker.add_argument("--port", type=int, default=None, help="default: a free port")
+    broker.add_argument("--port", type=POSITIVE, default=None, help="default: a free port")
     broker.set_defaults(func=cmd_broker)
     demo = sub.add_parser("demo", help="simulate a tenant and stream it through the job live")
-    demo.add_argument("--users", type=int, default=120)
-    demo.add_argument("--days", type=int, default=14)
+    demo.add_argument("--users", type=POSITIVE, default=120)
+    demo.add_argument("--days", type=POSITIVE, default=14)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--out", type=Path, default=Path("demo-out"))
-    demo.add_argument("--partitions", type=int, default=4)
+    demo.add_argument("--partitions", type=POSITIVE, default=4)
     demo.add_argument("--no-color", action="store_true")
     demo.set_defaults(func=cmd_demo)
 
@@ -43,9 +44,11 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--geoip-dir", type=Path, help="directory with GeoIP2/GeoLite2 .mmdb files")
     p.add_argument("--config", type=Path, help="YAML configuration file")
     p.add_argument("--create-topics", action="store_true", help="create missing topics")
-    p.add_argument("--partitions", type=int, help="partitions for --create-topics (default 6)")
-    p.add_argument("--batch-size", type=int, help="messages per batch (default 500)")
-    p.add_argument("--metrics-port", type=int, help="HTTP port for /metrics (default 9108)")
+    p.add_argument("--partitions", type=POSITIVE, help="partitions for --create-topics (default 6)")
+    p.add_argument("--batch-size", type=POSITIVE, help="messages per batch (default 500)")
+    p.add_argument(
+        "--metrics-port", type=NON_NEGATIVE, help="HTTP port for /metrics (default 9108)"
+    )
     p.add_argument(
         "--metrics-bind", help="address /metrics, /healthz and /readyz listen on (default 0.0.0.0)"
     )

@@ -131,3 +131,20 @@ def test_broker_port_in_use(busy_port: int) -> None:
         2,
         f"error: cannot serve the broker on 127.0.0.1:{busy_port}: Address already in use",
     )
+
+
+def test_a_count_below_one() -> None:
+    result = correlator("simulate", "--users", "-5", "--out", "unused")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "correlator simulate: error: argument --users: must be at least 1, got -5"
+    )
+
+
+def test_replay_output_that_cannot_be_written(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(b"")
+    out = tmp_path / "missing-dir" / "alerts.jsonl"
+    result = correlator("replay", str(tmp_path / "in.jsonl"), "--out", str(out))
+    assert result.returncode == 2
+    assert error_line(result) == f"error: cannot use {out}: No such file or directory"
+    assert "records read" not in result.stderr  # it stopped before doing the work
