@@ -146,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     redact.install(logging.getLogger().handlers)
     redact.register_environment(os.environ)
+    redact.register_arguments(vars(args))
     threading.excepthook = _log_thread_failure
     try:
         return int(args.func(args))

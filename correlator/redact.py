@@ -11,13 +11,24 @@ included, and the CLI applies them to the one-line errors it prints.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
 MASK = "***"
-SECRET_MARKERS = ("password", "secret", "key", "token", "credential", "oauthbearer", "jaas")
+SECRET_MARKERS = (
+    "password",
+    "secret",
+    "key",
+    "token",
+    "credential",
+    "oauthbearer",
+    "jaas",
+    "connection_string",  # Event Hubs: Endpoint=…;SharedAccessKey=…
+    "connectionstring",
+)
 _MIN_SECRET_LEN = 4  # shorter values would mask ordinary words; none is a real secret
 
 # scheme://user:password@host -> scheme://user:***@host (any scheme, any user, even empty).
@@ -123,6 +134,15 @@ def register_environment(env: Mapping[str, str]) -> None:
             SECRETS.add(_read_small(value))
         else:
             SECRETS.add(value)
+
+
+def register_arguments(arguments: Mapping[str, object]) -> None:
+    """Secret-looking command-line options, and the files ``--…-secret-file`` options name."""
+    for name, value in arguments.items():
+        if not isinstance(value, str | os.PathLike) or not is_secret(name.removesuffix("_file")):
+            continue
+        text = os.fspath(value)
+        SECRETS.add(_read_small(text) if name.endswith("_file") else text)
 
 
 def _read_small(path: str) -> str | None:

@@ -14,6 +14,7 @@ from correlator.redact import (
     MaskingFormatter,
     SecretValues,
     mask_patterns,
+    register_arguments,
     register_environment,
 )
 from correlator.runconfig import resolve_run_settings
@@ -78,3 +79,16 @@ def test_environment_secrets_are_registered_at_start(tmp_path: Path) -> None:
         {"AZURE_CLIENT_SECRET_FILE": str(secret_file), "REDIS_URL": "redis://:env-url-secret@r/0"}
     )
     assert SECRETS.mask("env-file-secret-19 env-url-secret") == f"{MASK} {MASK}"
+
+
+def test_connection_strings_and_secret_options(tmp_path: Path) -> None:
+    connection = (
+        "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=x;SharedAccessKey=k3y-v4lue="
+    )
+    assert "k3y-v4lue" not in mask_patterns(f"connect failed: {connection}")
+    register_environment({"CORRELATOR_EVENTHUBS_CONNECTION_STRING": connection})
+    assert SECRETS.mask(connection) == MASK
+    secret_file = tmp_path / "client-secret"
+    secret_file.write_text("opt-file-secret-77\n")
+    register_arguments({"client_secret_file": secret_file, "tenant_id": "tenant-visible-1"})
+    assert SECRETS.mask("opt-file-secret-77 tenant-visible-1") == f"{MASK} tenant-visible-1"

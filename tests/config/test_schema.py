@@ -74,3 +74,15 @@ def test_the_error_names_the_file(tmp_path: Path) -> None:
 def test_shipped_configuration_is_valid(name: str) -> None:
     settings = load_settings(ROOT / name)
     assert settings.extra["kafka"]["group_id"] == "correlator"
+
+
+def test_connector_sections() -> None:
+    raw = {
+        "kafka": {"preset": "eventhubs", "eventhubs_namespace": "contoso-logs"},
+        "directory": {"sync": True, "refresh_minutes": 30, "ttl_hours": 6},
+    }
+    assert settings_from_mapping(raw).extra["directory"]["sync"] is True
+    with pytest.raises(ConfigError, match=r"directory\.refresh_minutes: .* > 0"):
+        settings_from_mapping({"directory": {"refresh_minutes": 0}})
+    with pytest.raises(ConfigError, match=r"directory\.sinc: unknown setting"):
+        settings_from_mapping({"directory": {"sinc": True}})
