@@ -120,7 +120,7 @@ def _shown_state(state: str) -> str:
     return state.split("@")[-1] if "@" in state else state
 
 
-def check_port_free(host: str, port: int, what: str = "/metrics") -> None:
+def check_port_free(host: str, port: int, what: str = "serve /metrics") -> None:
     """One line and exit 2 for a port in use, before a child process panics over it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
@@ -128,7 +128,7 @@ def check_port_free(host: str, port: int, what: str = "/metrics") -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            raise UsageError(f"cannot serve {what} on {host}:{port}: {exc.strerror}") from None
+            raise UsageError(f"cannot {what} on {host}:{port}: {exc.strerror}") from None
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -137,7 +137,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
     if args.port is not None:
         if not 0 < args.port < 65536:
             raise UsageError(f"--port must lie in 1..65535, got {args.port}")
-        check_port_free("127.0.0.1", args.port, what="the broker")
+        check_port_free("127.0.0.1", args.port, what="start the broker")
     stop = threading.Event()
     _install_signals(stop)
     with EmbeddedBroker(port=args.port) as broker:

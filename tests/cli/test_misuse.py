@@ -129,7 +129,7 @@ def test_broker_port_in_use(busy_port: int) -> None:
     result = correlator("broker", "--port", str(busy_port))
     assert (result.returncode, one_line(result)) == (
         2,
-        f"error: cannot serve the broker on 127.0.0.1:{busy_port}: Address already in use",
+        f"error: cannot start the broker on 127.0.0.1:{busy_port}: Address already in use",
     )
 
 
