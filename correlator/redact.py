@@ -31,12 +31,17 @@ SECRET_MARKERS = (
 )
 _MIN_SECRET_LEN = 4  # shorter values would mask ordinary words; none is a real secret
 
+# Log lines may quote hostile input of any length, so every repetition is bounded and each
+# match starts only where a token starts: the cost stays linear in the line.
 # scheme://user:password@host -> scheme://user:***@host (any scheme, any user, even empty).
-_URL_USERINFO = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/@:]*:)[^\s/@]*@")
+_URL_USERINFO = re.compile(
+    r"(?P<head>(?<![\w+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s/@:]{0,256}:)[^\s/@]{0,1024}@"
+)
 # password=…, ?token=…, "sasl.password": "…", sasl.oauthbearer.config=… in any text.
 _SECRET_ASSIGNMENT = re.compile(
-    r"(?P<head>[\w.-]*(?:password|passwd|pwd|secret|token|oauthbearer\.config|jaas\.config|"
-    r"credential|api[_-]?key|access[_-]?key)[\w.-]*['\"]?\s*[=:]\s*['\"]?)"
+    r"(?P<head>(?<![\w.-])[\w.-]{0,64}?(?:password|passwd|pwd|secret|token|"
+    r"oauthbearer\.config|jaas\.config|credential|api[_-]?key|access[_-]?key)"
+    r"[\w.-]{0,64}['\"]?\s{0,8}[=:]\s{0,8}['\"]?)"
     r"(?P<value>[^\s&'\",;}]+)",
     re.IGNORECASE,
 )

@@ -92,3 +92,19 @@ def test_connection_strings_and_secret_options(tmp_path: Path) -> None:
     secret_file.write_text("opt-file-secret-77\n")
     register_arguments({"client_secret_file": secret_file, "tenant_id": "tenant-visible-1"})
     assert SECRETS.mask("opt-file-secret-77 tenant-visible-1") == f"{MASK} tenant-visible-1"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "a" * 2_000_000,
+        "a." * 1_000_000,
+        "x://" + "b" * 2_000_000,
+        "password" * 250_000,
+        "redis://:" + ":" * 2_000_000,
+    ],
+)
+def test_hostile_lines_are_masked_without_backtracking(line: str) -> None:
+    """A log line may quote input of any size: masking it must not hang the job (a quadratic
+    pattern would take hours on these; the linear ones take milliseconds)."""
+    assert len(mask_patterns(line)) >= 1
