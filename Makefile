@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 BENCH_DIR ?= bench-out
 
-.PHONY: install test demo bench lint format clean
+.PHONY: install provision test demo bench lint typecheck format clean
 
 install: $(STAMP)
 
@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# redis-server, promtool and prometheus: installed with apt when possible, else one command shown.
+provision:
+	sh .ci/provision
+
+test: $(STAMP) provision
 	$(PY) -m ruff check correlator tests benchmarks
+	$(PY) -m mypy --strict correlator
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
@@ -30,6 +35,10 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check correlator tests benchmarks
 	$(PY) -m ruff format --check correlator tests benchmarks
+	$(PY) -m mypy --strict correlator
+
+typecheck: $(STAMP)
+	$(PY) -m mypy --strict correlator
 
 format: $(STAMP)
 	$(PY) -m ruff format correlator tests benchmarks

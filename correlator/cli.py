@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
 
-from correlator import __version__
-from correlator.errors import ConfigError
+from correlator import __version__, redact
+from correlator.cli_args import NON_NEGATIVE, POSITIVE
+from correlator.errors import ConfigError, CorrelatorError, UsageError
 
 log = logging.getLogger("correlator")
 
@@ -31,10 +34,10 @@ def _replay_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 def _simulate_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("simulate", help="write a synthetic tenant in the real Graph formats")
-    p.add_argument("--users", type=int, default=200)
-    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--users", type=POSITIVE, default=200)
+    p.add_argument("--days", type=POSITIVE, default=14)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--attacks", type=int, default=None)
+    p.add_argument("--attacks", type=NON_NEGATIVE, default=None)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_simulate)
 
@@ -60,12 +63,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from correlator.runtime.replay import format_summary, replay
     from correlator.wiring import build_engine, build_normalizer, load_cli_settings
 
+    check_inputs(args.paths)
     settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
-    engine = build_engine(settings)
-    normalizer = build_normalizer(settings)
-    result = replay(args.paths, engine, normalizer, now_ms=int(time.time() * 1000))
-    out = args.out.open("wb") if args.out else sys.stdout.buffer
+    out = args.out.open("wb") if args.out else sys.stdout.buffer  # fails before the work does
     try:
+        engine = build_engine(settings)
+        normalizer = build_normalizer(settings)
+        result = replay(args.paths, engine, normalizer, now_ms=int(time.time() * 1000))
         for finding in result.findings:
             if args.pretty:
                 text = render_alert_text(finding_to_ocsf(finding, product_version=__version__))
@@ -80,7 +84,25 @@ def cmd_replay(args: argparse.Namespace) -> int:
     print(format_summary(result), file=sys.stderr)
     if args.stats:
         args.stats.write_bytes(orjson.dumps(result.stats(), option=orjson.OPT_INDENT_2))
+    unreadable = sorted({r.location for r in result.rejects if r.reason == UNREADABLE})
+    if unreadable:
+        print(f"error: {len(unreadable)} input file(s) could not be read", file=sys.stderr)
+        return 1
     return 0
+
+
+UNREADABLE = "unreadable_file"
+
+
+def check_inputs(paths: Sequence[Path]) -> None:
+    """Every path named on the command line exists and can be read, before any work is done."""
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"cannot read {path}: no such file or directory")
+        if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+            raise UsageError(f"cannot read {path}: permission denied")
+        if not (path.is_dir() or path.is_file()):
+            raise UsageError(f"cannot read {path}: not a file or directory")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -96,6 +118,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _log_thread_failure(args: threading.ExceptHookArgs) -> None:
+    """A thread's uncaught exception goes through the masking log formatter, not raw stderr."""
+    name = args.thread.name if args.thread is not None else "?"
+    exc_info = (args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
+    log.error("thread %s failed", name, exc_info=exc_info)
 
 
 def tune_gc() -> None:
@@ -115,13 +144,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact.install(logging.getLogger().handlers)
+    redact.register_environment(os.environ)
+    redact.register_arguments(vars(args))
+    threading.excepthook = _log_thread_failure
     try:
         return int(args.func(args))
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+    except UsageError as exc:
+        print(redact.mask(f"error: {exc}"), file=sys.stderr)
         return 2
+    except ConfigError as exc:
+        print(redact.mask(f"configuration error: {exc}"), file=sys.stderr)
+        return 2
+    except CorrelatorError as exc:
+        print(redact.mask(f"error: {exc}"), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if exc.filename is None:
+            log.exception("unexpected error")
+            return 1
+        # A path given on the command line that cannot be written or read: the user's to fix.
+        print(redact.mask(f"error: cannot use {exc.filename}: {exc.strerror}"), file=sys.stderr)
+        return 2
+    except Exception:
+        # Masked like every log line: a library's exception text may quote a setting.
+        log.exception("unexpected error")
+        return 1
 
 
 if __name__ == "__main__":

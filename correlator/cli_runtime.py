@@ -6,12 +6,14 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from correlator.errors import ConfigError
+from correlator.cli_args import NON_NEGATIVE, POSITIVE
+from correlator.errors import ConfigError, UsageError
 from correlator.runconfig import TOPIC_FIELDS, RunSettings, resolve_run_settings
 
 log = logging.getLogger("correlator")
@@ -22,14 +24,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     _run_options(run)
     run.set_defaults(func=cmd_run)
     broker = sub.add_parser("broker", help="run the embedded broker (memory only) standalone")
-    broker.add_argument("--port", type=int, default=None, help="default: a free port")
+    broker.add_argument("--port", type=POSITIVE, default=None, help="default: a free port")
     broker.set_defaults(func=cmd_broker)
     demo = sub.add_parser("demo", help="simulate a tenant and stream it through the job live")
-    demo.add_argument("--users", type=int, default=120)
-    demo.add_argument("--days", type=int, default=14)
+    demo.add_argument("--users", type=POSITIVE, default=120)
+    demo.add_argument("--days", type=POSITIVE, default=14)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--out", type=Path, default=Path("demo-out"))
-    demo.add_argument("--partitions", type=int, default=4)
+    demo.add_argument("--partitions", type=POSITIVE, default=4)
     demo.add_argument("--no-color", action="store_true")
     demo.set_defaults(func=cmd_demo)
 
@@ -42,9 +44,14 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--geoip-dir", type=Path, help="directory with GeoIP2/GeoLite2 .mmdb files")
     p.add_argument("--config", type=Path, help="YAML configuration file")
     p.add_argument("--create-topics", action="store_true", help="create missing topics")
-    p.add_argument("--partitions", type=int, help="partitions for --create-topics (default 6)")
-    p.add_argument("--batch-size", type=int, help="messages per batch (default 500)")
-    p.add_argument("--metrics-port", type=int, help="HTTP port for /metrics (default 9108)")
+    p.add_argument("--partitions", type=POSITIVE, help="partitions for --create-topics (default 6)")
+    p.add_argument("--batch-size", type=POSITIVE, help="messages per batch (default 500)")
+    p.add_argument(
+        "--metrics-port", type=NON_NEGATIVE, help="HTTP port for /metrics (default 9108)"
+    )
+    p.add_argument(
+        "--metrics-bind", help="address /metrics, /healthz and /readyz listen on (default 0.0.0.0)"
+    )
     p.add_argument(
         "-X",
         dest="kafka_property",
@@ -79,6 +86,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     run, settings = load_run(args)
     if not run.bootstrap_servers:
         raise ConfigError("no Kafka: pass --bootstrap-servers or set KAFKA_BOOTSTRAP_SERVERS")
+    if run.metrics_port > 0:
+        # Before any client exists: a port in use is one line, not a line after Kafka's noise.
+        check_port_free(run.metrics_bind, run.metrics_port)
     stop = threading.Event()
     _install_signals(stop)
     log.info(
@@ -92,7 +102,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner = Runner(run, settings, bootstrap=run.bootstrap_servers, stop=stop)
     from correlator.runtime.service import serve_health
 
-    server = serve_health(runner, run.metrics_port)
+    try:
+        server = serve_health(runner, run.metrics_port, host=run.metrics_bind)
+    except BaseException:
+        runner.close()
+        raise
     try:
         runner.run_until_stopped()
     finally:
@@ -106,9 +120,24 @@ def _shown_state(state: str) -> str:
     return state.split("@")[-1] if "@" in state else state
 
 
+def check_port_free(host: str, port: int, what: str = "serve /metrics") -> None:
+    """One line and exit 2 for a port in use, before a child process panics over it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise UsageError(f"cannot {what} on {host}:{port}: {exc.strerror}") from None
+
+
 def cmd_broker(args: argparse.Namespace) -> int:
     from correlator.runtime.broker import EmbeddedBroker
 
+    if args.port is not None:
+        if not 0 < args.port < 65536:
+            raise UsageError(f"--port must lie in 1..65535, got {args.port}")
+        check_port_free("127.0.0.1", args.port, what="start the broker")
     stop = threading.Event()
     _install_signals(stop)
     with EmbeddedBroker(port=args.port) as broker:

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from correlator.config_schema import validate_config
 from correlator.errors import ConfigError
 
 MINUTE_MS = 60_000
@@ -150,6 +151,7 @@ def _weights_from(raw: Any) -> Weights:
 def settings_from_mapping(raw: dict[str, Any]) -> Settings:
     if not isinstance(raw, dict):
         raise ConfigError("the configuration file must hold a mapping at the top level")
+    validate_config(raw)
     corporate = raw.get("corporate") or {}
     detection = _detection_from(raw.get("detection") or {}, corporate)
     geoip = raw.get("geoip_dir", Settings.geoip_dir)
@@ -174,7 +176,10 @@ def load_settings(path: Path | None) -> Settings:
         raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from exc
-    settings = settings_from_mapping(raw)
+    try:
+        settings = settings_from_mapping(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     geoip = settings.geoip_dir
     if geoip is not None and not geoip.is_absolute():
         # A relative geoip_dir in a config file means "next to the config file".

@@ -45,6 +45,10 @@ class ConfigError(CorrelatorError):
     """The configuration is wrong; the message says which setting and what is allowed."""
 
 
+class UsageError(ConfigError):
+    """The command line names something unusable: a missing input, a port in use (exit 2)."""
+
+
 class TransientError(CorrelatorError):
     """A dependency is unavailable for now (broker, store): retry with backoff, do not commit."""
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from correlator.errors import ConfigError
+from correlator.redact import MASK, SECRETS, is_secret
 from correlator.runtime.topics import Topics
 
-SECRET_MARKERS = ("password", "secret", "key", "token", "credential")
 ENV_KAFKA_PREFIX = "CORRELATOR_KAFKA_"
 
 
@@ -30,14 +30,11 @@ class RunSettings:
     batch_size: int = 500
     batch_timeout_ms: int = 200
     metrics_port: int = 9108
+    metrics_bind: str = "0.0.0.0"
     kafka: dict[str, str] = field(default_factory=dict)  # librdkafka properties, passed through
 
     def redacted_kafka(self) -> dict[str, str]:
-        return {k: ("***" if is_secret(k) else v) for k, v in self.kafka.items()}
-
-
-def is_secret(prop: str) -> bool:
-    return any(marker in prop.lower() for marker in SECRET_MARKERS)
+        return {k: (MASK if is_secret(k) else v) for k, v in self.kafka.items()}
 
 
 # (setting, env names in priority order, YAML path, converter)
@@ -55,6 +52,7 @@ _SCALARS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], type], ...] = (
     ("batch_size", ("CORRELATOR_BATCH_SIZE",), ("batch_size",), int),
     ("batch_timeout_ms", ("CORRELATOR_BATCH_TIMEOUT_MS",), ("batch_timeout_ms",), int),
     ("metrics_port", ("CORRELATOR_METRICS_PORT",), ("metrics_port",), int),
+    ("metrics_bind", ("CORRELATOR_METRICS_BIND",), ("metrics_bind",), str),
 )
 TOPIC_FIELDS = tuple(f.name for f in fields(Topics))
 
@@ -115,7 +113,8 @@ def kafka_properties(
     ``CORRELATOR_KAFKA_SASL_PASSWORD`` becomes ``sasl.password``; a ``_FILE`` suffix reads the
     value from a file (Kubernetes and Docker secrets), so secrets never sit in a config file.
     """
-    props = {str(k): str(v) for k, v in (_yaml_get(raw, ("kafka", "properties")) or {}).items()}
+    yaml_props = _yaml_get(raw, ("kafka", "properties")) or {}
+    props = {str(k): _property_text(v) for k, v in yaml_props.items()}
     for name, value in sorted(env.items()):
         if not name.startswith(ENV_KAFKA_PREFIX):
             continue
@@ -128,12 +127,20 @@ def kafka_properties(
         if not sep or not key:
             raise ConfigError(f"-X expects key=value, got {item!r}")
         props[key.strip()] = value
+    SECRETS.add(*(value for key, value in props.items() if is_secret(key)))
     return props
+
+
+def _property_text(value: Any) -> str:
+    """librdkafka reads booleans as ``true``/``false``, not Python's ``True``."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _read_secret(env_name: str, path: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8").strip()
+        secret = Path(path).read_text(encoding="utf-8").strip()
+        SECRETS.add(secret)
+        return secret
     except OSError as exc:
         raise ConfigError(f"{env_name}: cannot read {path}: {exc.strerror}") from exc
 
@@ -150,6 +157,7 @@ def resolve_run_settings(
     values["kafka"] = kafka_properties(flags, env, raw)
     values["create_topics"] = bool(flags.get("create_topics") or _yaml_get(raw, ("create_topics",)))
     settings = RunSettings(**values)
+    SECRETS.add_url(settings.state)
     _validate(settings)
     return settings
 
@@ -159,6 +167,9 @@ def _validate(settings: RunSettings) -> None:
         raise ConfigError(f"stage must be all, normalize or correlate, got {settings.stage!r}")
     state = settings.state
     if state != "memory" and not state.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"state must be memory, redis://… or rediss://…, got {state!r}")
-    if settings.partitions < 1 or settings.batch_size < 1:
-        raise ConfigError("partitions and batch_size must be at least 1")
+        shown = SECRETS.mask(state)
+        raise ConfigError(f"state must be memory, redis://… or rediss://…, got {shown!r}")
+    if settings.partitions < 1 or settings.batch_size < 1 or settings.batch_timeout_ms < 1:
+        raise ConfigError("partitions, batch_size and batch_timeout_ms must be at least 1")
+    if not 0 <= settings.metrics_port <= 65535:
+        raise ConfigError(f"metrics_port must lie in 0..65535, got {settings.metrics_port}")

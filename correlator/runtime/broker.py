@@ -43,12 +43,13 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from correlator.errors import CorrelatorError
+from correlator.runtime.kafka_log import client_logging
 
 _STOP_GRACE_S = 5.0
 _START_ATTEMPTS = 3
@@ -256,7 +257,8 @@ def create_topics(
     ]
     # Keep `admin` referenced until every future resolved: Tansu fails them with
     # "handle destroyed" when the client is collected early.
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    client: dict[str, Any] = {"bootstrap.servers": bootstrap, **client_logging(bootstrap)}
+    admin = AdminClient(client)
     futures = admin.create_topics(new, operation_timeout=timeout, request_timeout=timeout)
     for name, future in futures.items():
         try:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 
-from correlator.errors import TransientError
+from correlator.errors import ConfigError, TransientError
+from correlator.runtime.kafka_log import client_logging
 
 log = logging.getLogger(__name__)
 
 FLUSH_TIMEOUT_S = 30.0
+C = TypeVar("C")
 
 
 class DeliveryFailed(TransientError):
@@ -31,6 +34,7 @@ def consumer_config(bootstrap: str, group_id: str, props: Mapping[str, str]) -> 
         # Brokers that do not answer a fetch early when data arrives would otherwise hold every
         # idle fetch for 500 ms, and an alert waits behind two of them (raw, then events).
         "fetch.wait.max.ms": 10,
+        **client_logging(bootstrap),
     }
     config.update(_without(props, _PRODUCER_ONLY))
     return config
@@ -78,6 +82,7 @@ def producer_config(bootstrap: str, props: Mapping[str, str]) -> dict[str, objec
         "acks": "all",
         "linger.ms": 5,
         "batch.num.messages": 10_000,
+        **client_logging(bootstrap),
     }
     config.update(_without(props, _CONSUMER_ONLY))
     return config
@@ -87,7 +92,7 @@ class TrackedProducer:
     """Produces and remembers failures; ``flush`` raises unless every message was acknowledged."""
 
     def __init__(self, config: Mapping[str, object]) -> None:
-        self._producer = Producer(dict(config))
+        self._producer = _client(Producer, config)
         self._failures: list[str] = []
         self.produced = 0
 
@@ -96,7 +101,7 @@ class TrackedProducer:
         topic: str,
         value: bytes,
         key: bytes | str | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
     ) -> None:
         while True:
             try:
@@ -126,4 +131,14 @@ class TrackedProducer:
 
 
 def new_consumer(config: Mapping[str, object]) -> Consumer:
-    return Consumer(dict(config))
+    return _client(Consumer, config)
+
+
+def _client(kind: Callable[[dict[str, object]], C], config: Mapping[str, object]) -> C:
+    """An unknown or invalid property (``-X foo.bar=1``) is a configuration error, one line."""
+    try:
+        return kind(dict(config))
+    except KafkaException as exc:
+        error = exc.args[0] if exc.args else None
+        text = error.str() if isinstance(error, KafkaError) else str(exc)
+        raise ConfigError(f"Kafka client: {text}") from None

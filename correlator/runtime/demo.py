@@ -73,7 +73,11 @@ class Demo:
             return self._stream(run, settings, broker.bootstrap, messages)
 
     def _stream(
-        self, run: RunSettings, settings: object, bootstrap: str, messages: list[tuple[str, bytes]]
+        self,
+        run: RunSettings,
+        settings: object,
+        bootstrap: str,
+        messages: list[tuple[str, bytes, bytes | None]],
     ) -> int:
         stop = threading.Event()
         runner = Runner(run, settings, bootstrap=bootstrap, stop=stop)  # type: ignore[arg-type]
@@ -90,7 +94,9 @@ class Demo:
         self._summary(runner, len(messages), elapsed)
         return 0
 
-    def _produce(self, bootstrap: str, messages: list[tuple[str, bytes]], alerts: Consumer) -> None:
+    def _produce(
+        self, bootstrap: str, messages: list[tuple[str, bytes, bytes | None]], alerts: Consumer
+    ) -> None:
         producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
         total = len(messages)
         for index, (topic, value, key) in enumerate(messages, 1):

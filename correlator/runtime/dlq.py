@@ -53,7 +53,7 @@ class DeadLetters:
     ) -> None:
         location = f"{message.topic()}/{message.partition()}@{message.offset()}"
         error.at(location if index is None else f"{location}#{index}")
-        headers = [
+        headers: list[tuple[str, str | bytes | None]] = [
             ("correlator.reason", error.reason.encode()),
             ("correlator.detail", error.detail[:MAX_DETAIL].encode()),
             ("correlator.source.topic", (message.topic() or "").encode()),

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from correlator.config import Settings
 from correlator.engine.engine import Engine
@@ -24,6 +25,7 @@ from correlator.runtime.clients import (
 )
 from correlator.runtime.correlate_stage import CorrelateWorker
 from correlator.runtime.dlq import DeadLetters, message_limit
+from correlator.runtime.kafka_log import gate_for
 from correlator.runtime.normalize_stage import NormalizeWorker
 from correlator.runtime.worker import BatchWorker
 from correlator.state import StateStore, open_store
@@ -63,6 +65,7 @@ class Runner:
         self.stop_event = stop or threading.Event()
         self.health = Health()
         self._backoff = INITIAL_BACKOFF_S
+        self._store_down: float | None = None  # since when the state store has not answered
         self.metrics = metrics if metrics is not None else JobMetrics()
         self.store: StateStore | None = None
         config = self._with_stats(producer_config(bootstrap, run.kafka), "producer")
@@ -90,13 +93,23 @@ class Runner:
         config.setdefault("statistics.interval.ms", STATS_INTERVAL_MS)
         interval_s = int(str(config["statistics.interval.ms"])) / 1000
         if interval_s > 0:
-            config["stats_cb"] = self.metrics.stats_callback(stage, interval_s)
+            config["stats_cb"] = self._on_stats(self.metrics.stats_callback(stage, interval_s))
         return config
+
+    def _on_stats(self, record: Callable[[str], None]) -> Callable[[str], None]:
+        gate = gate_for(self.bootstrap)
+
+        def on_stats(stats: str) -> None:
+            record(stats)
+            if self.metrics.broker_problem() is None:
+                gate.reachable()  # logs the recovery once, after "broker unreachable at …"
+
+        return on_stats
 
     def _build(self) -> None:
         if self.run.create_topics:
             create_topics(self.bootstrap, {t: self.run.partitions for t in self.run.topics.all})
-        common = dict(
+        common: dict[str, Any] = dict(
             batch_size=self.run.batch_size, batch_timeout_s=self.run.batch_timeout_ms / 1000
         )
         if self.run.stage in ("all", "normalize"):
@@ -157,6 +170,10 @@ class Runner:
             handled += done
             self.metrics.after_step(worker, done)
         self.health.ready, self.health.reason = True, "ok"
+        if self._store_down is not None:
+            down_s = time.monotonic() - self._store_down
+            log.info("state store reachable again after %.0f s", down_s)
+            self._store_down = None
         if handled:
             self.health.last_progress = time.monotonic()
         self._backoff = INITIAL_BACKOFF_S
@@ -168,6 +185,9 @@ class Runner:
         store = isinstance(exc, StoreUnavailable)
         if store:
             self.health.store_errors += 1
+            if self._store_down is None:
+                self._store_down = time.monotonic()
+                log.warning("state store unreachable: %s", exc)
         self.metrics.failed(worker.name, store=store)
         log.warning(
             "%s: %s; retrying in %.1f s without committing", worker.name, exc, self._backoff

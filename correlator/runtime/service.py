@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from correlator.errors import UsageError
 
 if TYPE_CHECKING:
     from correlator.runtime.runner import Runner
@@ -14,30 +17,73 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STALL_S = 300.0  # no finished batch for this long while work is waiting: not ready
+MAX_CONNECTIONS = 16  # Prometheus and two probes need three; the rest is headroom
+IO_TIMEOUT_S = 5.0  # a client that sends or reads nothing for this long is dropped
+LISTEN_BACKLOG = 16
+
+# /readyz answers with one of these codes, never with exception text (which could name hosts,
+# users or settings): the logs carry the details.
+STARTING = "starting"
+RETRYING = "retrying"
+NO_PARTITIONS = "no_partitions"
+BROKER_UNREACHABLE = "broker_unreachable"
+STORE_UNREACHABLE = "store_unreachable"
+STALLED = "stalled"
+OK = "ok"
 
 
 def readiness(runner: Runner) -> tuple[bool, str]:
+    """Whether the job is ready, and a reason code from the list above."""
     health = runner.health
     if not health.ready:
-        return False, health.reason
+        return False, STARTING if health.reason == STARTING else RETRYING
     if not any(w.stats.assigned for w in runner.workers):
-        return False, "no partitions assigned"
+        return False, NO_PARTITIONS
     # The consumers' own librdkafka statistics: no extra connection, nothing on the hot path.
-    broker = runner.metrics.broker_problem()
-    if broker is not None:
-        return False, f"broker unreachable: {broker}"
+    if runner.metrics.broker_problem() is not None:
+        return False, BROKER_UNREACHABLE
     if runner.store is not None and not runner.metrics.store_reachable():  # ping cached 5 s
-        return False, "state store unreachable"
+        return False, STORE_UNREACHABLE
     if any(w.busy for w in runner.workers) and time.monotonic() - health.last_progress > STALL_S:
-        return False, "stalled: no batch finished for 5 minutes"
-    return True, "ok"
+        return False, STALLED
+    return True, OK
 
 
-def serve_health(runner: Runner, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer | None:
-    """Serve the runner's metrics registry and its health on ``port`` (none if ``port`` <= 0)."""
-    runner.metrics.track_ready(lambda: readiness(runner)[0])
+class HealthServer(ThreadingHTTPServer):
+    """A thread per connection, but at most ``MAX_CONNECTIONS`` of them: the rest are closed
+    at once, so idle or slow clients cannot pile up threads."""
 
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = LISTEN_BACKLOG
+
+    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.address_family = family
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+def _handler(runner: Runner) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        timeout = IO_TIMEOUT_S  # socket timeout: reading the request and writing the answer
+
         def do_GET(self) -> None:
             if self.path.startswith("/metrics"):
                 self._send(200, *runner.metrics.exposition())
@@ -59,13 +105,20 @@ def serve_health(runner: Runner, port: int, host: str = "0.0.0.0") -> ThreadingH
         def log_message(self, format: str, *args: object) -> None:
             return None
 
+    return Handler
+
+
+def serve_health(runner: Runner, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer | None:
+    """Serve the runner's metrics registry and its health on ``host:port`` (none if ``port``
+    is 0). A port that cannot be bound is a ``UsageError``: a job whose probes cannot answer
+    would be restarted again and again by its orchestrator, so it had better not start."""
+    runner.metrics.track_ready(lambda: readiness(runner)[0])
     if port <= 0:
         return None
     try:
-        server = ThreadingHTTPServer((host, port), Handler)
+        server = HealthServer((host, port), _handler(runner))
     except OSError as exc:
-        log.warning("cannot serve /metrics on port %d: %s", port, exc.strerror)
-        return None
+        raise UsageError(f"cannot serve /metrics on {host}:{port}: {exc.strerror}") from None
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    log.info("serving /metrics, /healthz and /readyz on port %d", port)
+    log.info("serving /metrics, /healthz and /readyz on %s:%d", host, port)
     return server

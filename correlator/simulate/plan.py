@@ -107,7 +107,7 @@ class AddressPlan:
         nets += [self.residential_proxy, self.tor]
         return tuple(nets)
 
-    def corporate(self) -> dict[str, list]:
+    def corporate(self) -> dict[str, list[str] | list[int]]:
         """The corporate egress a tenant would declare: office ranges and the corporate VPN."""
         cidrs = [n.cidr for s in self.sites.values() for n in (s.office_v4, s.office_v6)]
         cidrs += [n.cidr for n in self.corp_vpn]

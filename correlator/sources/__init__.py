@@ -53,10 +53,10 @@ _PARSERS: dict[str, _Parser] = {
     formats.MONITOR_AUDIT: lambda r: [monitor_audit(r)],
     formats.LA_AUDIT: lambda r: [la_audit(r)],
     formats.HELPDESK: lambda r: [helpdesk_ticket(r)],
-    formats.GRAPH_CALL: call_record,  # type: ignore[dict-item]
-    formats.GRAPH_SESSION: call_session,  # type: ignore[dict-item]
-    formats.GRAPH_PSTN: lambda r: pstn_row(r, "graph-pstn"),  # type: ignore[arg-type,return-value]
-    formats.GRAPH_DIRECT_ROUTING: lambda r: pstn_row(r, "graph-direct-routing"),  # type: ignore[arg-type,return-value]
+    formats.GRAPH_CALL: lambda r: [*call_record(r)],
+    formats.GRAPH_SESSION: lambda r: [*call_session(r)],
+    formats.GRAPH_PSTN: lambda r: [*pstn_row(r, "graph-pstn")],
+    formats.GRAPH_DIRECT_ROUTING: lambda r: [*pstn_row(r, "graph-direct-routing")],
 }
 
 

@@ -61,7 +61,7 @@ def signin_from_graph(
     user, upn, user_id = resolve_user(p.get("userPrincipalName"), p.get("userId"))
     code, reason = _status(p.get("status"), fallback_result)
     device = obj(p.get("deviceDetail"), "deviceDetail")
-    fields = {name: text(p.get(key), path) for name, key, path in _TOP_TEXT}
+    fields: dict[str, Any] = {name: text(p.get(key), path) for name, key, path in _TOP_TEXT}
     fields.update({name: text(device.get(key), path) for name, key, path in _DEVICE_TEXT})
     return SignIn(
         id=_id(p, user, time),

@@ -118,3 +118,12 @@ def test_unknown_detection_setting_is_an_error(tmp_path: Path) -> None:
     path.write_text("detection: {windw_minutes: 30}\n")
     with pytest.raises(ConfigError, match="windw_minutes"):
         load_settings(path)
+
+
+def test_metrics_bind_from_flag_env_or_yaml() -> None:
+    assert resolve_run_settings({}, {}, {}).metrics_bind == "0.0.0.0"
+    assert resolve_run_settings({}, {}, {"metrics_bind": "::1"}).metrics_bind == "::1"
+    env = {"CORRELATOR_METRICS_BIND": "127.0.0.1"}
+    assert resolve_run_settings({}, env, {"metrics_bind": "::1"}).metrics_bind == "127.0.0.1"
+    flags = {"metrics_bind": "10.0.0.5"}
+    assert resolve_run_settings(flags, env, {}).metrics_bind == "10.0.0.5"

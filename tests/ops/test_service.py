@@ -61,17 +61,19 @@ def test_not_ready_answers_503_with_the_reason() -> None:
 
 
 def test_readiness_reasons() -> None:
-    assert readiness(_runner(assigned=0)) == (False, "no partitions assigned")  # type: ignore[arg-type]
+    assert readiness(_runner(assigned=0)) == (False, "no_partitions")  # type: ignore[arg-type]
     runner = _runner()
     _broker_stats(runner, "DOWN")
-    ready, reason = readiness(runner)  # type: ignore[arg-type]
-    assert not ready and reason.startswith("broker unreachable")
+    assert readiness(runner) == (False, "broker_unreachable")  # type: ignore[arg-type]
     _broker_stats(runner, "UP")
     assert readiness(runner) == (True, "ok")  # type: ignore[arg-type]
     down = SimpleNamespace(ping=lambda: False)
     runner = _runner(store=down)
     runner.metrics.track_store(down.ping)
-    assert readiness(runner) == (False, "state store unreachable")  # type: ignore[arg-type]
+    assert readiness(runner) == (False, "store_unreachable")  # type: ignore[arg-type]
+    retrying = _runner()
+    retrying.health.ready, retrying.health.reason = False, "correlate: Redis at db.internal failed"
+    assert readiness(retrying) == (False, "retrying")  # type: ignore[arg-type]
 
 
 def test_stale_broker_statistics_mean_not_ready() -> None:
@@ -79,5 +81,5 @@ def test_stale_broker_statistics_mean_not_ready() -> None:
     _broker_stats(runner, "UP")
     runner.metrics._max_age["correlate"] = 0.05  # the loop stopped calling consume()
     time.sleep(0.1)
-    ready, reason = readiness(runner)  # type: ignore[arg-type]
-    assert not ready and "no broker statistics" in reason
+    assert runner.metrics.broker_problem() is not None
+    assert readiness(runner) == (False, "broker_unreachable")  # type: ignore[arg-type]

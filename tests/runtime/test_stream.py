@@ -7,6 +7,7 @@ above, which is what a SIEM ends up holding.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -152,10 +153,12 @@ def test_redis_outage_stops_commits_and_resumes_without_loss(
     kafka_topics: TopicFactory,
     tenant: Tenant,
     redis_server_factory: object,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The correlate stage over one events topic, once undisturbed (memory state) and once with
     its Redis frozen mid-stream: the outage must change nothing. (Normalizing first keeps the
     events' order fixed, so any difference is the outage's doing.)"""
+    caplog.set_level(logging.INFO, logger="correlator.runtime.runner")
     server = redis_server_factory()  # type: ignore[operator]
     run = run_settings(kafka_topics, partitions=2)
     normalize = Runner(
@@ -198,9 +201,13 @@ def test_redis_outage_stops_commits_and_resumes_without_loss(
             stormy.step()
         assert not stormy.health.ready and stormy.health.retries > 0
         assert correlate.stats.commits == commits  # nothing committed while the store is down
+        outage = [r.getMessage() for r in caplog.records if "state store" in r.getMessage()]
+        assert len(outage) == 1 and outage[0].startswith("state store unreachable: Redis")
         server.resume()
         _correlate_all(stormy, total)
         assert stormy.health.ready
+        logged = [r.getMessage() for r in caplog.records if "state store" in r.getMessage()]
+        assert len(logged) == 2 and logged[1].startswith("state store reachable again after")
     finally:
         server.resume()
         stormy.close()
