@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,73 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     graph.set_defaults(func=cmd_ingest_graph)
 
 
-def _app_options(p: argparse.ArgumentParser) -> None:
+def add_preset_options(p: argparse.ArgumentParser) -> None:
+    """`run` options to use an Event Hubs namespace as the Kafka cluster."""
+    p.add_argument("--preset", choices=("eventhubs",), help="kafka preset (or CORRELATOR_PRESET)")
+    p.add_argument(
+        "--eventhubs-namespace",
+        help="namespace name or host (or CORRELATOR_EVENTHUBS_NAMESPACE)",
+    )
+    _app_options(p, graph=False)
+
+
+def apply_preset(
+    run: RunSettings, args: argparse.Namespace, env: Mapping[str, str], raw: Mapping[str, Any]
+) -> RunSettings:
+    """``run`` with the Event Hubs preset applied when the flags, environment or YAML ask."""
+    from correlator.connectors import eventhubs
+
+    section = raw.get("kafka")
+    kafka: Mapping[str, Any] = section if isinstance(section, Mapping) else {}
+    preset = getattr(args, "preset", None) or env.get("CORRELATOR_PRESET") or kafka.get("preset")
+    if not preset:
+        return run
+    if preset != eventhubs.PRESET:
+        raise ConfigError(f"unknown kafka preset {preset!r}; the one preset is 'eventhubs'")
+    connection = _connection_string(env)
+    namespace = (
+        getattr(args, "eventhubs_namespace", None)
+        or env.get("CORRELATOR_EVENTHUBS_NAMESPACE")
+        or kafka.get("eventhubs_namespace")
+    )
+    if namespace:
+        host = eventhubs.namespace_host(str(namespace))
+    elif connection:
+        host = eventhubs.host_of_connection_string(connection)
+    else:
+        raise ConfigError("the eventhubs preset needs --eventhubs-namespace")
+    hubs = eventhubs.EventHubs(host, connection)
+    oauth_cb = None if connection else _token_provider(args, env, hubs.scope).oauth_cb
+    return eventhubs.apply(run, hubs, oauth_cb)
+
+
+def _connection_string(env: Mapping[str, str]) -> str | None:
+    name = "CORRELATOR_EVENTHUBS_CONNECTION_STRING"
+    if env.get(name + "_FILE"):
+        path = Path(env[name + "_FILE"])
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from exc
+    return env.get(name) or None
+
+
+def _token_provider(args: argparse.Namespace, env: Mapping[str, str], scope: str) -> Any:
+    from correlator.connectors.auth import DEFAULT_AUTHORITY, TokenProvider, credentials_from
+
+    credentials = credentials_from(
+        tenant_id=args.tenant_id,
+        client_id=args.client_id,
+        secret_file=args.client_secret_file,
+        certificate=args.certificate,
+        env=env,
+    )
+    return TokenProvider(
+        credentials, scope, authority=args.authority or DEFAULT_AUTHORITY, ca_bundle=args.ca_bundle
+    )
+
+
+def _app_options(p: argparse.ArgumentParser, *, graph: bool = True) -> None:
     p.add_argument("--tenant-id", help="directory (tenant) id; or AZURE_TENANT_ID")
     p.add_argument("--client-id", help="application (client) id; or AZURE_CLIENT_ID")
     secret = p.add_mutually_exclusive_group()
@@ -36,8 +103,9 @@ def _app_options(p: argparse.ArgumentParser) -> None:
         "--certificate", type=Path, help="PEM file with the certificate and its private key"
     )
     p.add_argument("--authority", help="Entra endpoint (default https://login.microsoftonline.com)")
-    p.add_argument("--graph-url", help="Graph endpoint (default https://graph.microsoft.com)")
-    p.add_argument("--ca-bundle", type=Path, help="PEM CA bundle to trust for both endpoints")
+    if graph:
+        p.add_argument("--graph-url", help="Graph endpoint (default https://graph.microsoft.com)")
+    p.add_argument("--ca-bundle", type=Path, help="PEM CA bundle to trust for Entra and Graph")
 
 
 def _kafka_options(p: argparse.ArgumentParser) -> None:
@@ -91,30 +159,13 @@ def kafka_settings(args: argparse.Namespace) -> RunSettings:
 
 
 def graph_client(args: argparse.Namespace, requests_per_10s: int = 5) -> Any:
-    from correlator.connectors.auth import (
-        DEFAULT_AUTHORITY,
-        GRAPH_SCOPE,
-        TokenProvider,
-        credentials_from,
-    )
+    from correlator.connectors.auth import GRAPH_SCOPE
     from correlator.connectors.graph import DEFAULT_GRAPH_URL, GraphClient
     from correlator.connectors.pacing import RateLimit
 
-    credentials = credentials_from(
-        tenant_id=args.tenant_id,
-        client_id=args.client_id,
-        secret_file=args.client_secret_file,
-        certificate=args.certificate,
-        env=os.environ,
-    )
     graph_url = (args.graph_url or DEFAULT_GRAPH_URL).rstrip("/")
     scope = GRAPH_SCOPE if args.graph_url is None else f"{graph_url}/.default"
-    tokens = TokenProvider(
-        credentials,
-        scope,
-        authority=args.authority or DEFAULT_AUTHORITY,
-        ca_bundle=args.ca_bundle,
-    )
+    tokens = _token_provider(args, os.environ, scope)
     return GraphClient(
         tokens.bearer,
         base_url=graph_url,

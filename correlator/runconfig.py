@@ -31,6 +31,11 @@ class RunSettings:
     batch_timeout_ms: int = 200
     metrics_port: int = 9108
     kafka: dict[str, str] = field(default_factory=dict)  # librdkafka properties, passed through
+    # librdkafka callbacks set in code, never from text (Event Hubs' OAUTHBEARER ``oauth_cb``)
+    kafka_callbacks: dict[str, Any] = field(default_factory=dict)
+
+    def client_properties(self) -> dict[str, Any]:
+        return {**self.kafka, **self.kafka_callbacks}
 
     def redacted_kafka(self) -> dict[str, str]:
         return {k: ("***" if is_secret(k) else v) for k, v in self.kafka.items()}

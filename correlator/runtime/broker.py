@@ -234,8 +234,11 @@ def create_topics(
     *,
     config: Mapping[str, str] | None = None,
     timeout: float = 30,
+    client: Mapping[str, object] | None = None,
 ) -> None:
     """Create topics (name → partitions); topics that already exist are left as they are.
+
+    ``client``: extra librdkafka properties of the admin client (security, SASL, callbacks).
 
     The replication factor is the cluster default, so this works on the single-node embedded
     broker and on managed clusters that insist on three replicas alike.
@@ -248,7 +251,7 @@ def create_topics(
     ]
     # Keep `admin` referenced until every future resolved: Tansu fails them with
     # "handle destroyed" when the client is collected early.
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({**(client or {}), "bootstrap.servers": bootstrap})
     futures = admin.create_topics(new, operation_timeout=timeout, request_timeout=timeout)
     for name, future in futures.items():
         try:

@@ -17,6 +17,7 @@ from correlator.runconfig import RunSettings
 from correlator.runtime.broker import create_topics
 from correlator.runtime.clients import (
     TrackedProducer,
+    admin_config,
     consumer_config,
     new_consumer,
     producer_config,
@@ -64,7 +65,7 @@ class Runner:
         self._backoff = INITIAL_BACKOFF_S
         self.metrics = metrics if metrics is not None else JobMetrics()
         self.store: StateStore | None = None
-        self.producer = TrackedProducer(producer_config(bootstrap, run.kafka))
+        self.producer = TrackedProducer(producer_config(bootstrap, run.client_properties()))
         self.dead_letters = DeadLetters(self.producer, run.topics.dlq)
         self.workers: list[BatchWorker] = []
         self.normalizer: NormalizeWorker | None = None
@@ -73,7 +74,7 @@ class Runner:
 
     def _consumer(self, stage: str):  # type: ignore[no-untyped-def]
         group = f"{self.run.group_id}.{stage}"
-        config = consumer_config(self.bootstrap, group, self.run.kafka)
+        config = consumer_config(self.bootstrap, group, self.run.client_properties())
         # Consumer lag and broker states for /metrics and /readyz come from these statistics.
         config.setdefault("statistics.interval.ms", STATS_INTERVAL_MS)
         interval_s = int(str(config["statistics.interval.ms"])) / 1000
@@ -83,7 +84,11 @@ class Runner:
 
     def _build(self) -> None:
         if self.run.create_topics:
-            create_topics(self.bootstrap, {t: self.run.partitions for t in self.run.topics.all})
+            create_topics(
+                self.bootstrap,
+                {t: self.run.partitions for t in self.run.topics.all},
+                client=admin_config(self.run.client_properties()),
+            )
         common = dict(
             batch_size=self.run.batch_size, batch_timeout_s=self.run.batch_timeout_ms / 1000
         )

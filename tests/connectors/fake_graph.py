@@ -60,6 +60,7 @@ class FakeGraph:
     deltas: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     tokens_issued: list[str] = field(default_factory=list)
+    scopes: list[str] = field(default_factory=list)
     graph_requests: list[str] = field(default_factory=list)
     hang: threading.Event = field(default_factory=threading.Event)
     hanging: threading.Event = field(default_factory=threading.Event)
@@ -108,6 +109,7 @@ class FakeGraph:
         token = f"tok-{uuid.uuid4().hex}"
         with self._lock:
             self.tokens_issued.append(token)
+            self.scopes.append(form["scope"])
         body: dict[str, Any] = {
             "token_type": "Bearer",
             "expires_in": self.expires_in,
