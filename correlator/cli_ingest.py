@@ -35,7 +35,44 @@ def add_preset_options(p: argparse.ArgumentParser) -> None:
         "--eventhubs-namespace",
         help="namespace name or host (or CORRELATOR_EVENTHUBS_NAMESPACE)",
     )
-    _app_options(p, graph=False)
+    p.add_argument(
+        "--directory-sync",
+        action="store_true",
+        help="sync users and privileged roles from Graph (or YAML directory.sync)",
+    )
+    _app_options(p)
+
+
+def start_directory(
+    run: RunSettings, settings: Any, args: argparse.Namespace, stop: threading.Event
+) -> Any:
+    """``settings`` with a live directory view when the sync is on: synced (or read from the
+    store's cache) once before the job starts, then refreshed in a background thread."""
+    import dataclasses
+
+    from correlator.connectors.directory import DirectoryCache, sync
+    from correlator.identity import Identities
+    from correlator.state import open_store
+
+    section = settings.extra.get("directory")
+    options: Mapping[str, Any] = section if isinstance(section, Mapping) else {}
+    if not (getattr(args, "directory_sync", False) or options.get("sync")):
+        return settings
+    client = graph_client(args)
+    identities = Identities.static(settings.aliases, settings.detection.privileged_users)
+    cache = DirectoryCache(
+        open_store(run.state, namespace=f"{run.group_id}.directory"),
+        identities,
+        lambda previous: sync(client, previous),
+        ttl_ms=int(float(options.get("ttl_hours", 6)) * 3_600_000),
+    )
+    if not cache.refresh():
+        log.warning("no directory yet: identities and privileged users from the config only")
+    interval_s = float(options.get("refresh_minutes", 60)) * 60
+    threading.Thread(
+        target=cache.run, args=(stop, interval_s), name="directory", daemon=True
+    ).start()
+    return dataclasses.replace(settings, identities=identities)
 
 
 def apply_preset(

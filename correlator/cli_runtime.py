@@ -80,6 +80,7 @@ def _install_signals(stop: threading.Event) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from correlator.cli_ingest import start_directory
     from correlator.runtime.runner import Runner
 
     run, settings = load_run(args)
@@ -87,6 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("no Kafka: pass --bootstrap-servers or set KAFKA_BOOTSTRAP_SERVERS")
     stop = threading.Event()
     _install_signals(stop)
+    settings = start_directory(run, settings, args, stop)
     log.info(
         "stage %s on %s, group %s, state %s; kafka properties %s",
         run.stage,
