@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py --out $(BENCH_DIR)
+	$(PY) benchmarks/fuzz.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check correlator tests benchmarks

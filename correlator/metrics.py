@@ -20,6 +20,7 @@ import prometheus_client as prom
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from correlator import __version__
+from correlator.sources.reasons import IGNORED
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ class JobMetrics:
         self.consumed = c("correlator_records_consumed", "Messages consumed.", "topic")
         self.events = c("correlator_events", "Canonical events published.", "kind")
         self.rejected = c("correlator_rejected_records", "Rejected records.", "reason")
+        self.ignored = c("correlator_ignored_records", "Valid records skipped.", "reason")
         self.dead_letters = c("correlator_dead_letters", "Dead letters by source.", "topic")
         # activity: create = a new finding; update and close = later versions of it.
         self.findings = c("correlator_findings", "Alerts.", "rule", "severity", "activity")
@@ -144,6 +146,8 @@ class JobMetrics:
         self.rewinds = c("correlator_batch_rewinds", "Batches read again.", "stage")
         for kind in EVENT_KINDS:
             self.events.labels(kind)
+        for reason in IGNORED:
+            self.ignored.labels(reason)
         for stage in STAGES:  # present from the start, so rates and alerts see a zero
             for metric in (self.retries, self.commits, self.committed, self.rewinds):
                 metric.labels(stage)
@@ -206,6 +210,8 @@ class JobMetrics:
         self.batch_s.labels(stage.name).observe(stats.last_batch_s)
         if (events := getattr(stage, "events", None)) is not None:
             self._add_all(self.events, events)
+        if (ignored := getattr(stage, "ignored", None)) is not None:
+            self._add_all(self.ignored, ignored)
         if (dead := getattr(stage, "dead_letters", None)) is not None:
             self._add_all(self.rejected, dead.by_reason)
             self._add_all(self.dead_letters, dead.by_topic)

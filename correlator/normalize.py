@@ -8,6 +8,8 @@ from correlator.errors import InvalidRecord
 from correlator.identity import AliasMap
 from correlator.model import Event
 from correlator.sources import decode_payload, fast_signins, parse_record
+from correlator.sources.fields import MAX_USER
+from correlator.sources.reasons import TOO_LARGE
 
 # One record's outcome: its events, or the error that refused it (``InvalidRecord``, or any
 # other exception for a bug, which the caller reports as ``internal_error``).
@@ -31,7 +33,10 @@ class Normalizer:
         record, is decoded and normalised record by record. Raises ``InvalidRecord`` when the
         body as a whole is unusable (not JSON, empty), as ``decode_payload`` does.
         """
-        signins = fast_signins(data)
+        try:
+            signins = fast_signins(data)
+        except Exception:  # noqa: BLE001 - a fast-path defect must not stop the stream:
+            signins = None  # the generic path below isolates and names each record's fault
         if signins is not None:
             try:
                 return [self._accept([signin], now_ms) for signin in signins]
@@ -58,6 +63,10 @@ class Normalizer:
                     "future_time",
                     f"event time is {(event.time - now_ms) / 3_600_000:.1f} h ahead of the clock",
                     field="time",
+                )
+            if len(event.user) > MAX_USER:  # a state key and alert text: bounded for both
+                raise InvalidRecord(
+                    TOO_LARGE, f"user of {len(event.user)} characters", field="user"
                 )
             out.append(self._resolve(event))
         return out

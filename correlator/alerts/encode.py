@@ -18,6 +18,10 @@ from correlator.model import Finding
 
 PRODUCT_NAME = "correlator"
 VENDOR_NAME = "correlator project"
+# Alert text carries values copied from untrusted records (user agents, ticket ids, app
+# names): every string is capped, so one hostile record cannot make an alert the SIEM refuses.
+MAX_FIELD = 2048
+MAX_DESC = 32 * 1024  # finding_info.desc: summary, timeline and evidence together
 TIMELINE_HEADING = "Timeline (UTC):"
 EVIDENCE_HEADING = "Evidence:"
 
@@ -42,7 +46,17 @@ def finding_to_ocsf(finding: Finding, *, product_version: str) -> dict[str, obje
     actions = [" ".join(action.split()) for action in finding.remediation]
     if any(actions):
         alert["remediation"] = {"desc": "\n".join(a for a in actions if a)}
-    return alert
+    return _capped(alert, MAX_FIELD)  # type: ignore[return-value]
+
+
+def _capped(value: object, limit: int) -> object:
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[: limit - 1] + "\u2026"
+    if isinstance(value, dict):
+        return {k: _capped(v, MAX_DESC if k == "desc" else limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_capped(v, limit) for v in value]
+    return value
 
 
 def _classification(finding: Finding) -> Obj:

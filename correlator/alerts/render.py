@@ -1,7 +1,8 @@
 """Human-readable rendering of an OCSF alert dict for the ``replay`` and ``demo`` terminals.
 
 It reads the alert (not the Finding) so that what an operator sees is exactly what the SIEM got,
-including alerts read back from a JSON-lines file.
+including alerts read back from a JSON-lines file. Alert text holds record values, so every
+line is passed through ``terminal.safe`` before the only escape codes (our colours) are added.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from correlator.alerts.encode import EVIDENCE_HEADING, TIMELINE_HEADING, utc
+from correlator.terminal import safe
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
@@ -27,11 +29,12 @@ def render_alert_text(alert: dict[str, object], *, color: bool = False) -> str:
 
     info = _dict(alert.get("finding_info"))
     severity = str(alert.get("severity", "Unknown"))
-    head = f"{paint(severity.upper(), _SEVERITY_COLORS.get(severity, ''))}  {info.get('title', '')}"
-    lines = [head, *_facts(alert, info)]
+    color_code = _SEVERITY_COLORS.get(severity, "")
+    head = f"{paint(safe(severity.upper()), color_code)}  {safe(info.get('title', ''))}"
+    lines = [head, *map(safe, _facts(alert, info))]
     for heading, body in _sections(alert, info):
         if body:
-            lines += ["", paint(heading, _BOLD), *body]
+            lines += ["", paint(heading, _BOLD), *map(safe, body)]
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ from correlator.engine.join import (
     group_incidents,
     signins_between,
 )
-from correlator.engine.repository import MemoryStates, UserStates
+from correlator.engine.repository import MemoryStates, UserStates, state_horizon_ms
 from correlator.engine.state import Emitted, GeoPoint, SignInFacts, UserState
 from correlator.engine.trim import trim_state
 from correlator.identity import AliasMap
@@ -71,7 +71,9 @@ class Engine:
     ) -> None:
         self.config = config
         self.enricher = enricher
-        self.states: UserStates = states if states is not None else MemoryStates()
+        self.states: UserStates = (
+            states if states is not None else MemoryStates(horizon_ms=state_horizon_ms(config))
+        )
         self.aliases = aliases or AliasMap()
         self.max_time = NO_TIME  # newest event time seen by this engine (for metrics)
         self.stats = EngineStats()

@@ -30,9 +30,17 @@ def ip_prefix(ip: str | None) -> str | None:
     return str(ipaddress.IPv6Network((int(address) >> 80 << 80, 48)))
 
 
-@lru_cache(maxsize=4096)
 def agent_family(browser: str | None, os_name: str | None) -> str | None:
     """Browser and OS without versions: updates must not look like a new client."""
+    if len(browser or "") + len(os_name or "") > _CACHED_AGENT:
+        return _agent_family(browser, os_name)  # unique junk must not fill the cache
+    return _cached_agent_family(browser, os_name)
+
+
+_CACHED_AGENT = 256
+
+
+def _agent_family(browser: str | None, os_name: str | None) -> str | None:
 
     def family(text: str | None) -> str:
         if not text:
@@ -42,6 +50,9 @@ def agent_family(browser: str | None, os_name: str | None) -> str | None:
 
     key = f"{family(browser)}|{family(os_name)}"
     return None if key == "|" else key
+
+
+_cached_agent_family = lru_cache(maxsize=4096)(_agent_family)
 
 
 def log_network(signin: SignIn) -> NetworkInfo:
@@ -61,24 +72,33 @@ def log_network(signin: SignIn) -> NetworkInfo:
     )
 
 
+# Facts stay in state for the whole horizon: a 60 KB user agent per sign-in would be kept
+# 60 KB at a time. Real values are far shorter; longer ones are still told apart by their start.
+MAX_FACT = 1024
+
+
+def _cap(value: str | None) -> str | None:
+    return value if value is None or len(value) <= MAX_FACT else value[:MAX_FACT]
+
+
 def to_facts(signin: SignIn) -> SignInFacts:
     net = signin.network if signin.network is not None else log_network(signin)
     # Positional, in SignInFacts' field order: this runs once per sign-in, keywords cost more.
     return SignInFacts(
-        signin.id,
+        _cap(signin.id),
         signin.time,
         signin.success,
         signin.interactive,
         signin.ip,
-        signin.device_id or None,
-        signin.device_name,
-        signin.device_os,
+        _cap(signin.device_id) or None,
+        _cap(signin.device_name),
+        _cap(signin.device_os),
         bool(signin.device_managed or signin.device_compliant),
-        agent_family(signin.browser, signin.device_os),
-        signin.user_agent,
-        signin.app,
+        _cap(agent_family(signin.browser, signin.device_os)),
+        _cap(signin.user_agent),
+        _cap(signin.app),
         net.country,
-        net.city,
+        _cap(net.city),
         net.latitude,
         net.longitude,
         net.accuracy_km,

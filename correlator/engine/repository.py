@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from correlator.config import DAY_MS, DetectionConfig
 from correlator.engine.state import UserState, decode_state, encode_state
 
 
@@ -15,10 +16,20 @@ class UserStates(Protocol):
 
 
 class MemoryStates:
-    """All users in one dict: the embedded default and the replay runtime."""
+    """All users in one dict: the embedded default and the replay runtime.
 
-    def __init__(self) -> None:
+    With ``horizon_ms``, a user whose newest event is older than the newest event seen minus the
+    horizon is forgotten, as Redis forgets idle users by TTL: otherwise every made-up UPN of a
+    spraying campaign would stay in memory for the life of the process. Swept once per
+    ``horizon_ms / 8`` of event time, so the cost is a pass over the users every few days.
+    """
+
+    def __init__(self, *, horizon_ms: int | None = None) -> None:
         self._states: dict[str, UserState] = {}
+        self._horizon_ms = horizon_ms
+        self._newest = 0  # newest event time of any user
+        self._next_sweep = 0
+        self.forgotten = 0
 
     def get(self, user: str) -> UserState:
         state = self._states.get(user)
@@ -27,7 +38,23 @@ class MemoryStates:
         return state
 
     def mark_dirty(self, user: str) -> None:
-        return None  # nothing to write back: the dict is the state
+        # Nothing to write back (the dict is the state): only event time moves on.
+        if self._horizon_ms is None:
+            return
+        newest = newest_event(self._states[user])
+        if newest > self._newest:
+            self._newest = newest
+            if newest >= self._next_sweep:
+                self._sweep()
+
+    def _sweep(self) -> None:
+        assert self._horizon_ms is not None
+        cutoff = self._newest - self._horizon_ms
+        idle = [user for user, state in self._states.items() if newest_event(state) < cutoff]
+        for user in idle:
+            del self._states[user]
+        self.forgotten += len(idle)
+        self._next_sweep = self._newest + max(self._horizon_ms // 8, 1)
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._states))
@@ -37,6 +64,23 @@ class MemoryStates:
 
     def encoded_size(self, user: str) -> int:
         return len(encode_state(self._states[user]))
+
+
+def state_horizon_ms(config: DetectionConfig) -> int:
+    """How long a user's state outlives their newest event: the baseline lookback, plus a day."""
+    return (config.baseline_lookback_days + 1) * DAY_MS
+
+
+def newest_event(state: UserState) -> int:
+    """The newest event time a user's state holds (changes are kept sorted by time)."""
+    newest = state.max_time
+    if state.changes:
+        newest = max(newest, state.changes[-1].time)
+    if state.calls:
+        newest = max(newest, max(call.time for call in state.calls))
+    if state.recent:
+        newest = max(newest, state.recent[-1].time)
+    return newest
 
 
 class StoreLike(Protocol):

@@ -9,6 +9,7 @@ import msgspec
 
 from correlator.errors import InvalidRecord
 from correlator.model import Event
+from correlator.sources.fields import MAX_USER
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Event)
@@ -22,6 +23,12 @@ def decode_event(data: bytes | None) -> Event:
     if not data:
         raise InvalidRecord("malformed_event", "empty message on the events topic")
     try:
-        return _decoder.decode(data)
+        event = _decoder.decode(data)
     except msgspec.DecodeError as exc:
-        raise InvalidRecord("malformed_event", str(exc)) from exc
+        raise InvalidRecord("malformed_event", str(exc)[:200]) from exc
+    # The topic is writable by anyone with access: an event the normalize stage would never
+    # emit (no user, a user no store accepts as a key) is this message's defect, not a crash.
+    user = event.user.strip()
+    if not user or user != event.user or len(user) > MAX_USER:
+        raise InvalidRecord("malformed_event", "user is empty, padded or too long", field="user")
+    return event

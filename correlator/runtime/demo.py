@@ -21,6 +21,7 @@ from correlator.runtime.broker import EmbeddedBroker, create_topics
 from correlator.runtime.runner import Runner
 from correlator.simulate import SimulationConfig, simulate, write_simulation
 from correlator.sources import parse_record
+from correlator.terminal import safe
 
 # A few records as they really arrive broken, so the dead-letter path shows in the summary.
 POISON = (
@@ -133,11 +134,11 @@ class Demo:
                 print(render_alert_text(alert, color=self.color), flush=True)
             else:
                 info = alert["finding_info"]
-                print(
+                line = (
                     f"  {alert['activity_name'].lower()}: {info['title']} "
-                    f"(severity {alert['severity']}, score {alert.get('confidence_score')})\n",
-                    flush=True,
+                    f"(severity {alert['severity']}, score {alert.get('confidence_score')})"
                 )
+                print(safe(line) + "\n", flush=True)
             shown += 1
         return shown
 

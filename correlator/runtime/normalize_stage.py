@@ -17,6 +17,7 @@ from correlator.runtime.codec import encode_event
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.worker import BatchWorker
 from correlator.sources import decode_payload
+from correlator.sources.reasons import is_ignored
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class NormalizeWorker(BatchWorker):
         self.dead_letters = dead_letters
         self.clock = clock
         self.events: Counter[str] = Counter()
+        self.ignored: Counter[str] = Counter()  # valid records of no use here, by reason
 
     def handle(self, batch: list[Message]) -> None:
         now_ms = int(self.clock() * 1000)
@@ -47,16 +49,19 @@ class NormalizeWorker(BatchWorker):
             try:
                 outcomes = self.normalizer.normalize_bytes(value, now_ms)
             except InvalidRecord as exc:
-                self.dead_letters.send(message, exc, value)
+                self._refuse(message, exc, value)
                 continue
             records: list[object] | None = None  # decoded again only when one is refused
             for index, outcome in enumerate(outcomes):
                 if not isinstance(outcome, Exception):
                     self._emit(outcome)
                     continue
+                if isinstance(outcome, InvalidRecord) and is_ignored(outcome):
+                    self.ignored[outcome.reason] += 1  # before re-decoding: most audits are this
+                    continue
                 if records is None and len(outcomes) > 1:
                     records = decode_payload(value)  # the same bytes decoded before: no raise
-                original = _record_bytes(records[index]) if records is not None else value
+                original = _record_bytes(records[index], value) if records is not None else value
                 self._reject(message, index, outcome, original)
 
     def _emit(self, events: list[Event]) -> None:
@@ -64,18 +69,26 @@ class NormalizeWorker(BatchWorker):
             self.producer.produce(self.events_topic, encode_event(event), key=event.user)
             self.events[event_kind(event)] += 1
 
+    def _refuse(
+        self, message: Message, error: InvalidRecord, original: bytes, index: int | None = None
+    ) -> None:
+        if is_ignored(error):
+            self.ignored[error.reason] += 1
+        else:
+            self.dead_letters.send(message, error, original, index=index)
+
     def _reject(self, message: Message, index: int, error: Exception, original: bytes) -> None:
         if isinstance(error, InvalidRecord):
-            self.dead_letters.send(message, error, original, index=index)
+            self._refuse(message, error, original, index)
             return
         log.error("normalize: unexpected error on %s", _where(message), exc_info=error)
         internal = InvalidRecord("internal_error", f"{type(error).__name__}: {error}")
         self.dead_letters.send(message, internal, message.value() or b"", index=index)
 
 
-def _record_bytes(record: object) -> bytes:
+def _record_bytes(record: object, body: bytes) -> bytes:
     if isinstance(record, InvalidRecord):
-        return b""
+        return body  # a line or row that did not parse has no bytes of its own: keep them all
     try:
         return orjson.dumps(record)
     except TypeError:

@@ -6,9 +6,8 @@ and Graph's newest-first paging do not change the result.
 
 from __future__ import annotations
 
-import gzip
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,20 +15,10 @@ from correlator.engine.engine import Engine
 from correlator.errors import InvalidRecord
 from correlator.model import Event, Finding, Severity, event_kind
 from correlator.normalize import Normalizer, event_order
-from correlator.sources import decode_lines
+from correlator.sources.files import Skipped, file_records, input_files
+from correlator.sources.reasons import is_ignored
+from correlator.terminal import safe
 
-INPUT_SUFFIXES = (
-    ".json",
-    ".jsonl",
-    ".ndjson",
-    ".log",
-    ".txt",
-    ".json.gz",
-    ".jsonl.gz",
-    ".ndjson.gz",
-    ".log.gz",
-    ".gz",
-)
 MAX_LISTED_REJECTS = 20
 
 
@@ -45,6 +34,8 @@ class ReplayResult:
     findings: list[Finding] = field(default_factory=list)
     events: Counter[str] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)
+    ignored: Counter[str] = field(default_factory=Counter)  # valid records of no use here
+    skipped: list[Skipped] = field(default_factory=list)
     records: int = 0
 
     def rejected_by_reason(self) -> Counter[str]:
@@ -69,30 +60,11 @@ class ReplayResult:
             "records": self.records,
             "events": dict(sorted(self.events.items())),
             "rejected": dict(sorted(self.rejected_by_reason().items())),
+            "ignored": dict(sorted(self.ignored.items())),
+            "skipped_files": [f"{s.path}: {s.reason}" for s in self.skipped],
             "alerts": dict(sorted(self.alerts_by_severity().items())),
             "alert_messages": len(self.findings),
         }
-
-
-def input_files(paths: Iterable[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and _is_input(p))
-        else:
-            files.append(path)
-    return files
-
-
-def _is_input(path: Path) -> bool:
-    return path.name.endswith(INPUT_SUFFIXES) and not path.name.startswith(".")
-
-
-def read_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        return gzip.decompress(data)
-    return data
 
 
 def parse_files(
@@ -100,7 +72,7 @@ def parse_files(
 ) -> list[Event]:
     events: list[Event] = []
     for path in files:
-        for line, record in _records(path):
+        for line, record in file_records(path):
             result.records += 1
             location = f"{path}:{line}"
             try:
@@ -108,27 +80,19 @@ def parse_files(
                     raise record
                 events.extend(normalizer.normalize(record, now_ms))
             except InvalidRecord as exc:
-                result.rejects.append(Reject(exc.reason, location, exc.detail))
+                if is_ignored(exc):
+                    result.ignored[exc.reason] += 1
+                else:
+                    result.rejects.append(Reject(exc.reason, location, exc.detail))
     return events
-
-
-def _records(path: Path) -> Iterator[tuple[int, object]]:
-    try:
-        data = read_bytes(path)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        yield 1, InvalidRecord("unreadable_file", str(exc))
-        return
-    try:
-        yield from decode_lines(data)
-    except InvalidRecord as exc:
-        yield 1, exc
 
 
 def replay(
     paths: Iterable[Path], engine: Engine, normalizer: Normalizer, now_ms: int
 ) -> ReplayResult:
     result = ReplayResult()
-    events = parse_files(input_files(paths), normalizer, now_ms, result)
+    files, result.skipped = input_files(paths)
+    events = parse_files(files, normalizer, now_ms, result)
     events.sort(key=event_order)
     for event in events:
         result.events[event_kind(event)] += 1
@@ -138,6 +102,8 @@ def replay(
 
 def format_summary(result: ReplayResult) -> str:
     lines = [f"records read: {result.records}"]
+    for skipped in result.skipped:
+        lines.append(f"skipped {skipped.path}: {skipped.reason}")
     lines.append("events: " + _pairs(result.events))
     rejected = result.rejected_by_reason()
     lines.append(
@@ -148,9 +114,11 @@ def format_summary(result: ReplayResult) -> str:
         lines.append(f"  {reject.location}: {reject.reason}{detail}")
     if len(result.rejects) > MAX_LISTED_REJECTS:
         lines.append(f"  ... and {len(result.rejects) - MAX_LISTED_REJECTS} more")
+    ignored = result.ignored
+    lines.append(f"ignored: {sum(ignored.values())} " + (f"({_pairs(ignored)})" if ignored else ""))
     alerts = result.alerts_by_severity()
     lines.append(f"alerts: {sum(alerts.values())} " + (f"({_pairs(alerts)})" if alerts else ""))
-    return "\n".join(lines)
+    return "\n".join(safe(line) for line in lines)  # paths and details come from the input
 
 
 def _pairs(counter: Counter[str]) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from correlator.config import Settings
 from correlator.engine.engine import Engine
-from correlator.engine.repository import CachedStates, MemoryStates
+from correlator.engine.repository import CachedStates, MemoryStates, state_horizon_ms
 from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import STATS_INTERVAL_MS, JobMetrics, sampled_size
 from correlator.runconfig import RunSettings
@@ -23,7 +23,7 @@ from correlator.runtime.clients import (
     producer_config,
 )
 from correlator.runtime.correlate_stage import CorrelateWorker
-from correlator.runtime.dlq import DeadLetters
+from correlator.runtime.dlq import DeadLetters, message_limit
 from correlator.runtime.normalize_stage import NormalizeWorker
 from correlator.runtime.worker import BatchWorker
 from correlator.state import StateStore, open_store
@@ -65,8 +65,11 @@ class Runner:
         self._backoff = INITIAL_BACKOFF_S
         self.metrics = metrics if metrics is not None else JobMetrics()
         self.store: StateStore | None = None
-        self.producer = TrackedProducer(producer_config(bootstrap, run.client_properties()))
-        self.dead_letters = DeadLetters(self.producer, run.topics.dlq)
+        config = producer_config(bootstrap, run.client_properties())
+        self.producer = TrackedProducer(config)
+        self.dead_letters = DeadLetters(
+            self.producer, run.topics.dlq, max_bytes=message_limit(config)
+        )
         self.workers: list[BatchWorker] = []
         self.normalizer: NormalizeWorker | None = None
         self.correlator: CorrelateWorker | None = None
@@ -129,7 +132,8 @@ class Runner:
     def _engine(self) -> Engine:
         if self.run.state == "memory":
             # The embedded default keeps decoded state in a dict: nothing to encode per batch.
-            return build_engine(self.settings, states=MemoryStates())
+            horizon = state_horizon_ms(self.settings.detection)
+            return build_engine(self.settings, states=MemoryStates(horizon_ms=horizon))
         self.store = open_store(self.run.state, namespace=self.run.group_id)
         return build_engine(self.settings, states=CachedStates(self.store))
 

@@ -40,7 +40,8 @@ def audit_from_graph(
     fallback_ip: object = None,
     fallback_result: object = None,
 ) -> CredentialChange:
-    time = _time(a.get("activityDateTime"), fallback_time)
+    # Some exporters name the audit time createdDateTime, as sign-ins have it.
+    time = _time(a.get("activityDateTime"), fallback_time or a.get("createdDateTime"))
     activity = _activity(a.get("activityDisplayName"), fallback_activity)
     targets = arr(a.get("targetResources"), "targetResources") or arr(
         a.get("targetResource"), "targetResource"

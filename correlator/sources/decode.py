@@ -1,9 +1,14 @@
 """Bytes to records: one message or file body becomes a list of JSON objects.
 
 Accepted bodies: one JSON object; a JSON array; a Graph page ``{"value": [...]}`` (with any
-``@odata.*`` keys); an Azure Monitor / Event Hubs envelope ``{"records": [...]}``; JSON lines
+``@odata.*`` keys); an Azure Monitor / Event Hubs envelope ``{"records": [...]}``; a Log
+Analytics query-API response ``{"tables": [{"columns": [...], "rows": [...]}]}``; JSON lines
 (each line may itself be a page or envelope, as blobs and Event Hub captures are). A UTF-8 BOM
-and the trailing commas of the Graph documentation examples are tolerated.
+and the trailing commas of the Graph documentation examples are tolerated. An empty page or
+envelope is no records, not an error.
+
+Everything here is linear in the input: bodies are untrusted, and a decode that holds the
+interpreter for seconds also silences the health endpoints.
 """
 
 from __future__ import annotations
@@ -15,26 +20,35 @@ import orjson
 from correlator.errors import InvalidRecord
 from correlator.sources.reasons import MALFORMED_JSON, TOO_LARGE
 
-MAX_PAYLOAD = 256 * 1024 * 1024
+MAX_PAYLOAD = 256 * 1024 * 1024  # a replayed file
+MAX_MESSAGE = 8 * 1024 * 1024  # a stream message: twice the 4 MB pages the raw topics carry
 _BOM = b"\xef\xbb\xbf"
 _MAX_SPLIT_DEPTH = 2  # a list of envelopes, or envelopes on JSON lines; deeper is data
-_TRAILING_COMMA = re.compile(rb'"(?:[^"\\]|\\.)*"|,(\s*[}\]])')
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}\n]')
+# Possessive quantifiers: a string either matches in one pass or not at all, never re-scanned.
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
+_QUOTE_OR_COMMA = re.compile(rb'[",]')
+_CLOSING = re.compile(rb"\s*+[}\]]")
+_TOKENS = re.compile(rb'"(?:[^"\\]++|\\.)*+"|[\[\]{}\n]')
 _FAILED = object()
 
 Decoded = list[tuple[int, object]]  # (1-based line, record or InvalidRecord)
 
 
-def decode_payload(data: bytes) -> list[object]:
+def decode_payload(data: bytes, *, limit: int = MAX_MESSAGE) -> list[object]:
     """The records of one body. Lines that fail to parse are returned as ``InvalidRecord``
-    instances in place (``parse_record`` re-raises them), so per-record counts still add up;
-    when nothing parses at all, ``InvalidRecord('malformed_json')`` is raised."""
+    instances in place (``parse_record`` re-raises them), so per-record counts still add up and
+    match ``decode_lines`` record for record; when the body is one unusable document,
+    ``InvalidRecord('malformed_json')`` is raised, and a body over
+    ``limit`` bytes is refused as ``too_large`` before any parsing. An empty page is ``[]``."""
+    if isinstance(data, bytes | bytearray | memoryview) and len(data) > limit:
+        raise InvalidRecord(TOO_LARGE, f"message of {len(data)} bytes exceeds {limit}")
+    if isinstance(data, bytes | bytearray | memoryview) and not bytes(data).strip():
+        raise InvalidRecord(MALFORMED_JSON, "empty payload")
     items = decode_lines(data, lines=False)
     if not items:
-        raise InvalidRecord(MALFORMED_JSON, "empty payload")
-    if all(isinstance(item, InvalidRecord) for _, item in items):
-        first = items[0][1]
-        raise first if isinstance(first, InvalidRecord) else InvalidRecord(MALFORMED_JSON)
+        return []
+    if len(items) == 1 and isinstance(items[0][1], InvalidRecord):
+        raise items[0][1]  # the body as a whole is unusable
     return [item for _, item in items]
 
 
@@ -55,7 +69,8 @@ def decode_lines(data: bytes, *, lines: bool = True) -> Decoded:
         return []
     doc = _loads(body)
     if doc is _FAILED:
-        doc = _loads(_TRAILING_COMMA.sub(_keep_string_or_bracket, body))
+        stripped = _without_trailing_commas(body)
+        doc = _FAILED if stripped is None else _loads(stripped)
     if doc is not _FAILED:
         records = _split(doc, 0)
         if not lines or body.count(b"\n", 0, len(body) - 1) == 0:
@@ -73,9 +88,25 @@ def _loads(body: bytes) -> object:
         return _FAILED
 
 
-def _keep_string_or_bracket(match: re.Match[bytes]) -> bytes:
-    closing = match.group(1)
-    return match.group(0) if closing is None else closing
+def _without_trailing_commas(body: bytes) -> bytes | None:
+    """The body without commas before ``}``/``]`` outside strings; None when a string never
+    ends (the body cannot parse either way). One forward pass: each string is matched once."""
+    parts: list[bytes] = []
+    start = pos = 0
+    while (found := _QUOTE_OR_COMMA.search(body, pos)) is not None:
+        at = found.start()
+        if body[at] == 0x22:  # '"'
+            string = _STRING.match(body, at)
+            if string is None:
+                return None
+            pos = string.end()
+        else:
+            pos = at + 1
+            if _CLOSING.match(body, pos):
+                parts.append(body[start:at])
+                start = pos
+    parts.append(body[start:])
+    return b"".join(parts)
 
 
 def _split(doc: object, depth: int) -> list[object]:
@@ -84,6 +115,9 @@ def _split(doc: object, depth: int) -> list[object]:
     if isinstance(doc, list):
         return [record for item in doc for record in _split(item, depth + 1)]
     if isinstance(doc, dict):
+        tables = _query_rows(doc)
+        if tables is not None:
+            return tables
         for key in ("value", "records"):
             inner = doc.get(key)
             if isinstance(inner, list) and all(
@@ -140,3 +174,29 @@ def _json_lines(body: bytes) -> Decoded:
         else:
             out.extend((number, record) for record in _split(doc, 0))
     return out
+
+
+def _query_rows(doc: dict[str, object]) -> list[object] | None:
+    """The rows of a Log Analytics query-API response as column-named objects, or None when
+    ``doc`` is not one. A row that does not match its columns is an error in place."""
+    tables = doc.get("tables")
+    if not isinstance(tables, list) or set(doc) - {"tables", "error"}:
+        return None
+    if not all(isinstance(t, dict) and isinstance(t.get("rows"), list) for t in tables):
+        return None
+    out: list[object] = []
+    for table in tables:
+        names = _column_names(table.get("columns"))
+        for row in table["rows"]:
+            if names is not None and isinstance(row, list) and len(row) == len(names):
+                out.append(dict(zip(names, row, strict=True)))
+            else:
+                out.append(InvalidRecord(MALFORMED_JSON, "query row does not match its columns"))
+    return out
+
+
+def _column_names(columns: object) -> list[str] | None:
+    if not isinstance(columns, list):
+        return None
+    names = [c.get("name") if isinstance(c, dict) else None for c in columns]
+    return names if all(isinstance(n, str) for n in names) else None  # type: ignore[return-value]

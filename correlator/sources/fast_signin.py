@@ -30,7 +30,6 @@ from correlator.errors import InvalidRecord
 from correlator.model import SignIn
 from correlator.sources.decode import MAX_PAYLOAD
 from correlator.sources.fields import (
-    MAX_TEXT,
     boolean,
     integer,
     ip,
@@ -221,21 +220,40 @@ def _signin(r: GraphSignIn) -> SignIn:
 
 def _texts(*values: object) -> list[str | None]:
     """``fields.text`` of each value. The same few hundred strings (apps, browsers, systems,
-    cities) fill every sign-in, so each distinct string's answer is remembered: 15 look-ups
-    per sign-in cost far less than 15 strips and checks. Anything else goes through ``text``."""
+    cities) fill every sign-in, so each distinct short string's answer is remembered: 15
+    look-ups per sign-in cost far less than 15 strips and checks. Anything else goes through
+    ``text``."""
     out: list[str | None] = []
-    cache = _TEXT_CACHE
+    cache = _TEXTS.values
     for value in values:
-        if type(value) is str and len(value) <= MAX_TEXT:
+        if type(value) is str and len(value) <= _CACHED_TEXT:
             found = cache.get(value, _MISSING)
             if found is _MISSING:
-                found = _clean(value)
-                if len(cache) < _TEXT_CACHE_SIZE:
-                    cache[value] = found
+                found = _TEXTS.remember(value)
             out.append(found)  # type: ignore[arg-type]
         else:
-            out.append(text(value, "text"))  # ints, None, and the too-long refusal
+            out.append(text(value, "text"))  # ints, None, long strings, the too-long refusal
     return out
+
+
+class _Texts:
+    """Cleaned strings by raw string, bounded in characters, not only entries: 65,536 entries
+    of 64 KiB user agents were 4 GiB. When unique values (ids, made-up agents) fill it, it
+    starts over rather than tracking recency: the common strings are back in a few sign-ins."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.values: dict[str, str | None] = {}
+        self.chars = 0
+        self.max_chars = max_chars
+
+    def remember(self, value: str) -> str | None:
+        found = _clean(value)
+        if self.chars + len(value) > self.max_chars:
+            self.values.clear()
+            self.chars = 0
+        self.values[value] = found
+        self.chars += len(value)
+        return found
 
 
 def _clean(value: str) -> str | None:
@@ -245,13 +263,24 @@ def _clean(value: str) -> str | None:
 
 
 _MISSING = object()
-_TEXT_CACHE_SIZE = 65_536  # bounded: ids and user agents must not grow it without end
-_TEXT_CACHE: dict[str, str | None] = {}
+_CACHED_TEXT = 512  # user agents are ~150-300 characters; longer ones are not remembered
+_TEXTS = _Texts(max_chars=4 * 1024 * 1024)
+
+
+def _user(upn: object, user_id: object) -> tuple[str, str | None, str | None]:
+    if _short(upn) and _short(user_id):
+        return _cached_user(upn, user_id)
+    return resolve_user(upn, user_id)
+
+
+def _short(value: object) -> bool:
+    return not isinstance(value, str) or len(value) <= _CACHED_TEXT
 
 
 # The same users and addresses sign in all day: memoise these pure helpers (~1 µs each).
-# Exceptions are not cached, so refusals are re-evaluated (and declined) every time.
-_user = lru_cache(maxsize=8192, typed=True)(resolve_user)
+# Exceptions are not cached, so refusals are re-evaluated (and declined) every time. Keys are
+# at most 2 x 512 characters (users) and 64 (addresses): 8,192 entries stay within ~16 MB.
+_cached_user = lru_cache(maxsize=8192, typed=True)(resolve_user)
 _ip = lru_cache(maxsize=8192)(ip)
 
 
@@ -301,5 +330,11 @@ def _coordinates(geo: _Geo) -> tuple[float | None, float | None]:
     latitude, longitude = geo.latitude, geo.longitude
     # number() on two finite floats is the identity; decoded floats are always finite.
     if type(latitude) is not float or type(longitude) is not float:
+        if _beyond_double(latitude) or _beyond_double(longitude):
+            raise _Decline  # orjson refuses the whole body: the generic path says so
         latitude, longitude = number(latitude), number(longitude)
     return checked_point(latitude, longitude)
+
+
+def _beyond_double(value: object) -> bool:
+    return type(value) is int and value.bit_length() > 1024

@@ -25,10 +25,12 @@ from correlator.sources.reasons import (
 
 MAX_TEXT = 64 * 1024  # a key field longer than this is an attack or a bug, never a value
 MAX_EMBEDDED_JSON = 1024 * 1024  # JSON-in-a-string we are willing to decode
+MAX_USER = 1024  # a user key (UPNs are at most 113 characters): it is a state key and alert text
 
 Obj = Mapping[str, Any]
 _EMPTY: dict[str, Any] = {}
 _HEX = frozenset("0123456789abcdefABCDEF-")
+_MAX_ID_BITS = 128  # numeric ids are at most 64-bit; GUIDs written as numbers 128
 
 
 def is_placeholder(value: str) -> bool:
@@ -47,6 +49,8 @@ def text(value: object, field: str) -> str | None:
             return None
         return value
     if type(value) is int:
+        if value.bit_length() > _MAX_ID_BITS:  # str() of a huge int is slow, then refused
+            raise InvalidRecord(TOO_LARGE, f"a {value.bit_length()}-bit number", field=field)
         return str(value)  # Panther-style numeric ids
     if isinstance(value, str):  # str subclasses: rare, take the slow path
         return text(str(value), field)
@@ -117,9 +121,15 @@ def integer(value: object, field: str) -> int | None:
 
 
 def number(value: object) -> float | None:
-    """A finite float, or None: coordinates are optional, so garbage is dropped, not rejected."""
+    """A finite float, or None: coordinates are optional, so garbage is dropped, not rejected.
+
+    An integer beyond the double range (a 309-digit latitude, as msgspec decodes it) is None
+    too, never an ``OverflowError``."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:
+            return None
     elif isinstance(value, str) and 0 < len(value) <= 32:
         try:
             result = float(value)

@@ -33,6 +33,13 @@ meaning. Every ``InvalidRecord`` raised by ``correlator.sources`` carries one of
     A sign-in of a service principal or managed identity: there is no user to protect.
 ``too_large``
     A key field (or the whole payload) exceeds the size we accept.
+
+Ignored, not dead (``IGNORED``): ``irrelevant_activity``, ``unsupported_category``,
+``service_principal`` and ``failed_operation`` name valid records that carry nothing for
+correlator (routine audit activities, other services' logs sharing an event hub, workload
+sign-ins). They are the bulk of a real tenant's logs: the stream counts them in
+``correlator_ignored_records_total{reason}`` and skips them, and replay lists them apart from
+the rejects, so the dead-letter topic holds only records that need someone's attention.
 """
 
 from __future__ import annotations
@@ -70,3 +77,12 @@ REASONS: frozenset[str] = frozenset(
         TOO_LARGE,
     }
 )
+
+IGNORED: frozenset[str] = frozenset(
+    {IRRELEVANT_ACTIVITY, UNSUPPORTED_CATEGORY, SERVICE_PRINCIPAL, FAILED_OPERATION}
+)
+
+
+def is_ignored(error: BaseException) -> bool:
+    """Whether a refused record is a valid one that is merely of no use here."""
+    return getattr(error, "reason", None) in IGNORED
