@@ -54,7 +54,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
     for name in TOPIC_FIELDS:
         p.add_argument(f"--topic-{name}", help=f"name of the {name} topic")
-    from correlator.cli_ingest import add_preset_options
+    from correlator.cli_tenant import add_preset_options
 
     add_preset_options(p)
 
@@ -63,7 +63,7 @@ def load_run(args: argparse.Namespace) -> tuple[RunSettings, Any]:
     from correlator.wiring import load_cli_settings
 
     settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
-    from correlator.cli_ingest import apply_preset
+    from correlator.cli_tenant import apply_preset
 
     run = resolve_run_settings(vars(args), os.environ, settings.extra)
     run = apply_preset(run, args, os.environ, settings.extra)
@@ -80,7 +80,7 @@ def _install_signals(stop: threading.Event) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from correlator.cli_ingest import start_directory
+    from correlator.cli_tenant import start_directory
     from correlator.runtime.runner import Runner
 
     run, settings = load_run(args)

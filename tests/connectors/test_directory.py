@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from correlator.cli import build_parser
-from correlator.cli_ingest import start_directory
+from correlator.cli_tenant import start_directory
 from correlator.config import Settings
 from correlator.connectors.directory import (
     CACHE_KEY,

@@ -12,7 +12,7 @@ import pytest
 from confluent_kafka import Producer
 
 from correlator.cli import build_parser
-from correlator.cli_ingest import apply_preset
+from correlator.cli_tenant import apply_preset
 from correlator.config import Settings
 from correlator.connectors.eventhubs import EventHubs, apply, namespace_host
 from correlator.errors import ConfigError
