@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 BENCH_DIR ?= bench-out
 
-.PHONY: install test demo bench lint format clean
+.PHONY: install test demo bench bench-graph lint format clean
 
 install: $(STAMP)
 
@@ -25,6 +25,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py --out $(BENCH_DIR)
+
+bench-graph: $(STAMP)
+	$(PY) benchmarks/graph_poll.py
 	$(PY) benchmarks/fuzz.py
 
 lint: $(STAMP)
