@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from correlator.connectors.auth import GRAPH_SCOPE, AppCredentials, TokenProvider
 from correlator.connectors.checkpoint import FileCheckpoints
 from correlator.connectors.graph import GraphClient
+from correlator.connectors.ledger import TopicLedger
 from correlator.connectors.pacing import RateLimit
 from correlator.connectors.poller import ENDPOINTS, GraphPoller
 from correlator.runtime.broker import EmbeddedBroker, create_topics
@@ -50,6 +51,7 @@ def one_run(
             tokens.bearer, base_url=fake.url, ca_bundle=fake.tls.ca_file, limit=limit
         ),
         sink=TrackedProducer(producer_config(bootstrap, {})),
+        ledger=TopicLedger(bootstrap, {}),
         checkpoints=FileCheckpoints(work / f"{name}.json"),
         topics=topics,
         endpoints=(ENDPOINTS["signins"],),

@@ -109,6 +109,7 @@ def _endpoints(text: str) -> tuple[Any, ...]:
 
 def cmd_ingest_graph(args: argparse.Namespace) -> int:
     from correlator.connectors.checkpoint import open_checkpoints
+    from correlator.connectors.ledger import TopicLedger
     from correlator.connectors.poller import MINUTE_MS, GraphPoller
     from correlator.runtime.clients import TrackedProducer, producer_config
 
@@ -117,7 +118,9 @@ def cmd_ingest_graph(args: argparse.Namespace) -> int:
     checkpoints = open_checkpoints(args.checkpoint)
     assert run.bootstrap_servers is not None
     producer = TrackedProducer(producer_config(run.bootstrap_servers, run.client_properties()))
+    ledger = TopicLedger(run.bootstrap_servers, run.client_properties())
     poller = GraphPoller(
+        ledger=ledger,
         client=graph_client(args, args.requests_per_10s),
         sink=producer,
         checkpoints=checkpoints,
@@ -136,6 +139,7 @@ def cmd_ingest_graph(args: argparse.Namespace) -> int:
     try:
         return _poll(poller, args)
     finally:
+        ledger.close()
         checkpoints.close()
 
 

@@ -20,15 +20,24 @@ from correlator.state import StateStore, open_store
 @dataclass
 class Checkpoint:
     """``high_water_ms``: the newest record time of the last complete pass; ``sent``: record
-    id → record time of everything produced since ``high_water_ms - overlap``."""
+    id → record time of everything produced since ``high_water_ms - overlap``; ``pending``: the
+    ids of the page being produced, and ``pending_from`` the topic's end offsets before it."""
 
     high_water_ms: int | None = None
     sent: dict[str, int] = field(default_factory=dict)
     delta_link: str | None = None
+    pending: dict[str, int] = field(default_factory=dict)
+    pending_from: dict[int, int] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(
-            {"high_water_ms": self.high_water_ms, "sent": self.sent, "delta_link": self.delta_link}
+            {
+                "high_water_ms": self.high_water_ms,
+                "sent": self.sent,
+                "delta_link": self.delta_link,
+                "pending": self.pending,
+                "pending_from": {str(p): o for p, o in self.pending_from.items()},
+            }
         )
 
     @classmethod
@@ -41,6 +50,8 @@ class Checkpoint:
                 high_water_ms=doc.get("high_water_ms"),
                 sent={str(k): int(v) for k, v in doc.get("sent", {}).items()},
                 delta_link=doc.get("delta_link"),
+                pending={str(k): int(v) for k, v in doc.get("pending", {}).items()},
+                pending_from={int(k): int(v) for k, v in doc.get("pending_from", {}).items()},
             )
         except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
             # Guessing would repeat or lose records; the operator decides (--since, or delete).

@@ -21,6 +21,7 @@ import orjson
 
 from correlator.connectors.checkpoint import Checkpoint, Checkpoints
 from correlator.connectors.graph import GraphClient
+from correlator.connectors.ledger import ID_HEADER
 from correlator.errors import InvalidRecord
 from correlator.runtime.topics import Topics
 from correlator.sources.timeparse import parse_time
@@ -31,9 +32,21 @@ MINUTE_MS = 60_000
 
 
 class Sink(Protocol):
-    def produce(self, topic: str, value: bytes, key: bytes | str | None = None) -> None: ...
+    def produce(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | str | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None: ...
 
     def flush(self) -> None: ...
+
+
+class Ledger(Protocol):
+    def ends(self, topic: str) -> dict[int, int]: ...
+
+    def ids_since(self, topic: str, starts: Mapping[int, int]) -> set[str]: ...
 
 
 def _lower(value: object) -> str | None:
@@ -123,6 +136,7 @@ class GraphPoller:
     overlap_ms: int = 30 * MINUTE_MS
     since_ms: int | None = None  # where an endpoint without a checkpoint starts
     clock: Callable[[], float] = time.time
+    ledger: Ledger | None = None  # without one, a crash after a flush may repeat a page
     stats: PollStats = field(default_factory=PollStats)
 
     def poll_once(self) -> PollStats:
@@ -152,43 +166,83 @@ class GraphPoller:
 
     def poll_endpoint(self, endpoint: Endpoint) -> None:
         checkpoint = self.checkpoints.load(endpoint.name)
+        topic = getattr(self.topics, endpoint.topic)
+        self._settle(endpoint.name, checkpoint, topic)
         start = self._start_ms(checkpoint)
         params = dict(endpoint.params)
         params["$filter"] = f"{endpoint.time_field} ge {iso(start)}{endpoint.extra_filter}"
         newest = checkpoint.high_water_ms
         for page in self.client.pages(endpoint.path, params):
-            times = self._produce(endpoint, page.records, checkpoint, start)
-            if times:
-                self.sink.flush()  # acknowledged before the checkpoint says "sent"
-                checkpoint.sent.update(times)
-                newest = max(times.values()) if newest is None else max(newest, *times.values())
-                self.checkpoints.save(endpoint.name, checkpoint)
+            fresh = self._fresh(endpoint, page.records, checkpoint, start)
+            if fresh:
+                self._send(endpoint, topic, fresh, checkpoint)
+                times = [t for _, t, _ in fresh]
+                newest = max(times) if newest is None else max(newest, *times)
             self.stats.pages += 1
         if newest is not None:
             checkpoint.high_water_ms = newest
             checkpoint.forget_before(newest - self.overlap_ms)
         self.checkpoints.save(endpoint.name, checkpoint)
 
-    def _produce(
+    def _fresh(
         self,
         endpoint: Endpoint,
         records: Iterable[dict[str, Any]],
         checkpoint: Checkpoint,
         start: int,
-    ) -> dict[str, int]:
-        topic = getattr(self.topics, endpoint.topic)
-        times: dict[str, int] = {}
+    ) -> list[tuple[str | None, int, dict[str, Any]]]:
+        """(id, time, record) of the records not sent yet, each id once."""
+        fresh: list[tuple[str | None, int, dict[str, Any]]] = []
+        seen: set[str] = set()
         for record in records:
             self.stats.records += 1
             record_id = record.get("id")
-            if isinstance(record_id, str) and (record_id in checkpoint.sent or record_id in times):
+            if not isinstance(record_id, str):
+                record_id = None
+            elif record_id in checkpoint.sent or record_id in seen:
                 self.stats.duplicates += 1
                 continue
-            self.sink.produce(topic, orjson.dumps(record), endpoint.key(record))
+            else:
+                seen.add(record_id)
+            fresh.append((record_id, _time_or(record.get(endpoint.time_field), start), record))
+        return fresh
+
+    def _send(
+        self,
+        endpoint: Endpoint,
+        topic: str,
+        fresh: list[tuple[str | None, int, dict[str, Any]]],
+        checkpoint: Checkpoint,
+    ) -> None:
+        """Produce one page: its ids pending in the checkpoint until the broker acknowledged
+        them, with the topic's end offsets, so a crash in between can be settled."""
+        ids = {record_id: t for record_id, t, _ in fresh if record_id is not None}
+        if self.ledger is not None:
+            checkpoint.pending, checkpoint.pending_from = ids, self.ledger.ends(topic)
+            self.checkpoints.save(endpoint.name, checkpoint)
+        for record_id, _, record in fresh:
+            headers = [(ID_HEADER, record_id.encode())] if record_id is not None else None
+            self.sink.produce(topic, orjson.dumps(record), endpoint.key(record), headers)
             self.stats.produced += 1
-            if isinstance(record_id, str):
-                times[record_id] = _time_or(record.get(endpoint.time_field), start)
-        return times
+        self.sink.flush()
+        checkpoint.sent.update(ids)
+        checkpoint.pending, checkpoint.pending_from = {}, {}
+        self.checkpoints.save(endpoint.name, checkpoint)
+
+    def _settle(self, name: str, checkpoint: Checkpoint, topic: str) -> None:
+        """After a crash mid-page: the pending ids found on the topic were delivered."""
+        if not checkpoint.pending:
+            return
+        delivered: set[str] = set()
+        if self.ledger is not None:
+            delivered = self.ledger.ids_since(topic, checkpoint.pending_from)
+        found = {i: t for i, t in checkpoint.pending.items() if i in delivered}
+        log.info(
+            "%s: %d of %d pending records were delivered", name, len(found), len(checkpoint.pending)
+        )
+        checkpoint.sent.update(found)
+        checkpoint.pending, checkpoint.pending_from = {}, {}
+        self.checkpoints.save(name, checkpoint)
 
 
 def _time_or(value: object, default: int) -> int:

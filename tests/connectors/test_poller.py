@@ -19,6 +19,7 @@ from correlator.connectors.checkpoint import (
     open_checkpoints,
 )
 from correlator.connectors.graph import GraphError
+from correlator.connectors.ledger import ID_HEADER, TopicLedger
 from correlator.connectors.poller import ENDPOINTS, GraphPoller
 from correlator.normalize import Normalizer
 from correlator.runtime.clients import TrackedProducer, producer_config
@@ -51,6 +52,7 @@ def _poller(
     return GraphPoller(
         client=client_for(fake, tls),
         sink=TrackedProducer(producer_config(bootstrap, {})),
+        ledger=TopicLedger(bootstrap, {}),
         checkpoints=checkpoints,
         topics=topics,
         endpoints=(ENDPOINTS["signins"], ENDPOINTS["audits"], ENDPOINTS["calls"]),
@@ -162,6 +164,39 @@ def test_malformed_page_stops_the_pass_and_the_next_one_resumes(
     poller.poll_once()
     ids = _ids(kafka_bootstrap, topics.signins)
     assert len(ids) == 9 and set(ids.values()) == {1}
+
+
+@pytest.mark.integration
+def test_a_crash_between_acknowledgement_and_checkpoint_repeats_nothing(
+    fake_graph: FakeGraph,
+    tls: Tls,
+    kafka_bootstrap: str,
+    kafka_topics: TopicFactory,
+    tmp_path: Path,
+) -> None:
+    topics = _topics(kafka_topics)
+    records = [signin(i, i * 30) for i in range(6)]
+    fake_graph.add(SIGNINS, records, "createdDateTime", 3)
+    fake_graph.add(AUDITS, [], "activityDateTime")
+    fake_graph.add(CALLS, [], "startDateTime")
+    checkpoints = FileCheckpoints(tmp_path / "cp.json")
+    ledger = TopicLedger(kafka_bootstrap, {})
+    # The state a crash leaves: a page of three pending, two of them already on the topic.
+    pending = {str(r["id"]): 0 for r in records[3:]}
+    checkpoints.save(
+        "signins", Checkpoint(pending=pending, pending_from=ledger.ends(topics.signins))
+    )
+    producer = TrackedProducer(producer_config(kafka_bootstrap, {}))
+    for record in records[3:5]:
+        headers = [(ID_HEADER, str(record["id"]).encode())]
+        producer.produce(topics.signins, orjson.dumps(record), "k", headers)
+    producer.flush()
+    poller = _poller(fake_graph, tls, kafka_bootstrap, topics, checkpoints)
+    poller.poll_once()
+    assert poller.stats.duplicates == 2 and poller.stats.produced == 4
+    ids = _ids(kafka_bootstrap, topics.signins)
+    assert len(ids) == 6 and set(ids.values()) == {1}
+    assert not checkpoints.load("signins").pending
 
 
 def test_produced_records_are_what_normalize_reads() -> None:
