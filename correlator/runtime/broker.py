@@ -43,7 +43,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -251,7 +251,8 @@ def create_topics(
     ]
     # Keep `admin` referenced until every future resolved: Tansu fails them with
     # "handle destroyed" when the client is collected early.
-    admin = AdminClient({**(client or {}), "bootstrap.servers": bootstrap})
+    admin_config: dict[str, Any] = {**(client or {}), "bootstrap.servers": bootstrap}
+    admin = AdminClient(admin_config)
     futures = admin.create_topics(new, operation_timeout=timeout, request_timeout=timeout)
     for name, future in futures.items():
         try:
