@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote
 
 import orjson
 import pytest
@@ -197,6 +198,25 @@ def test_a_crash_between_acknowledgement_and_checkpoint_repeats_nothing(
     ids = _ids(kafka_bootstrap, topics.signins)
     assert len(ids) == 6 and set(ids.values()) == {1}
     assert not checkpoints.load("signins").pending
+
+
+@pytest.mark.integration
+def test_non_interactive_sign_ins_come_from_beta_with_their_filter(
+    fake_graph: FakeGraph,
+    tls: Tls,
+    kafka_bootstrap: str,
+    kafka_topics: TopicFactory,
+    tmp_path: Path,
+) -> None:
+    topics = _topics(kafka_topics)
+    beta = ENDPOINTS["noninteractive"]
+    fake_graph.add(beta.path, [signin(i, i) for i in range(4)], "createdDateTime")
+    poller = _poller(fake_graph, tls, kafka_bootstrap, topics, FileCheckpoints(tmp_path / "c"))
+    poller.endpoints = (beta,)
+    poller.poll_once()
+    (first, *_) = [p for p in fake_graph.graph_requests if "filter" in p]
+    assert first.startswith("/beta/auditLogs/signIns") and "nonInteractiveUser" in unquote(first)
+    assert len(_ids(kafka_bootstrap, topics.signins)) == 4
 
 
 def test_produced_records_are_what_normalize_reads() -> None:
