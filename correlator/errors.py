@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from correlator.terminal import safe
+
 
 class CorrelatorError(Exception):
     """Root of every error the project raises on purpose."""
@@ -34,7 +36,9 @@ class InvalidRecord(CorrelatorError):
         if self.detail:
             parts.append(self.detail)
         text = ": ".join(parts)
-        return f"{text} (at {self.location})" if self.location else text
+        text = f"{text} (at {self.location})" if self.location else text
+        # The detail quotes the record, and this text is what reaches logs and terminals.
+        return safe(text)
 
 
 class ConfigError(CorrelatorError):

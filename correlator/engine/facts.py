@@ -85,7 +85,7 @@ def to_facts(signin: SignIn) -> SignInFacts:
     net = signin.network if signin.network is not None else log_network(signin)
     # Positional, in SignInFacts' field order: this runs once per sign-in, keywords cost more.
     return SignInFacts(
-        _cap(signin.id),
+        signin.id[:MAX_FACT],
         signin.time,
         signin.success,
         signin.interactive,

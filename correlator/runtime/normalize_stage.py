@@ -17,7 +17,7 @@ from correlator.runtime.codec import encode_event
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.worker import BatchWorker
 from correlator.sources import decode_payload
-from correlator.sources.reasons import is_ignored
+from correlator.sources.reasons import TOO_LARGE, is_ignored
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,9 @@ class NormalizeWorker(BatchWorker):
             records: list[object] | None = None  # decoded again only when one is refused
             for index, outcome in enumerate(outcomes):
                 if not isinstance(outcome, Exception):
-                    self._emit(outcome)
-                    continue
+                    outcome = self._emit(outcome)
+                    if outcome is None:
+                        continue
                 if isinstance(outcome, InvalidRecord) and is_ignored(outcome):
                     self.ignored[outcome.reason] += 1  # before re-decoding: most audits are this
                     continue
@@ -64,10 +65,17 @@ class NormalizeWorker(BatchWorker):
                 original = _record_bytes(records[index], value) if records is not None else value
                 self._reject(message, index, outcome, original)
 
-    def _emit(self, events: list[Event]) -> None:
-        for event in events:
-            self.producer.produce(self.events_topic, encode_event(event), key=event.user)
+    def _emit(self, events: list[Event]) -> InvalidRecord | None:
+        """Publishes the events, or refuses the record when one would not fit in a message
+        (twenty 60 KB fields): the producer would raise on it, batch after batch."""
+        encoded = [encode_event(event) for event in events]
+        largest = max((len(value) for value in encoded), default=0)
+        if largest > self.dead_letters.max_bytes:
+            return InvalidRecord(TOO_LARGE, f"its event takes {largest} bytes, over the limit")
+        for event, value in zip(events, encoded, strict=True):
+            self.producer.produce(self.events_topic, value, key=event.user)
             self.events[event_kind(event)] += 1
+        return None
 
     def _refuse(
         self, message: Message, error: InvalidRecord, original: bytes, index: int | None = None

@@ -28,7 +28,7 @@ import msgspec
 
 from correlator.errors import InvalidRecord
 from correlator.model import SignIn
-from correlator.sources.decode import MAX_PAYLOAD
+from correlator.sources.decode import MAX_MESSAGE
 from correlator.sources.fields import (
     boolean,
     integer,
@@ -171,7 +171,7 @@ def _records(body: bytes) -> list[GraphSignIn]:
 
 def _checked_body(data: bytes) -> bytes | None:
     """The body msgspec may decode, or None where it would accept what orjson refuses."""
-    if type(data) is not bytes or len(data) > MAX_PAYLOAD:
+    if type(data) is not bytes or len(data) > MAX_MESSAGE:
         return None
     data = data[3:] if data.startswith(_BOM) else data
     # msgspec does not validate UTF-8 inside the fields it skips; orjson refuses the body.

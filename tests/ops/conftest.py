@@ -110,6 +110,9 @@ def live_job(
     thread.start()
     try:
         job.produce(slice(0, len(tenant.records) // 2))
+        # A broken record too: the simulated tenant's only refusals are ignored activities,
+        # and the dead-letter panels need a dead letter to show.
+        job.produced += produce(kafka_bootstrap, [(run.topics.signins, b"{not json")])
         job.wait_consumed()
         yield job
     finally:

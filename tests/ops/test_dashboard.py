@@ -64,6 +64,7 @@ def test_dashboard_covers_the_issue_topics(dashboard: dict[str, Any]) -> None:
         "correlator_consumer_lag_messages",  # lag
         "correlator_event_time_lag_seconds_bucket",
         "correlator_rejected_records_total",  # rejects
+        "correlator_ignored_records_total",  # valid records skipped, not dead
         "correlator_findings_total",  # alerts by rule and severity
         "correlator_batch_duration_seconds_bucket",  # latency
         "correlator_state_bytes",  # state size

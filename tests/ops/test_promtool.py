@@ -23,7 +23,7 @@ def _promtool(*args: str) -> str:
 
 
 def test_rules_are_valid() -> None:
-    assert "SUCCESS: 7 rules found" in _promtool("check", "rules", "correlator-rules.yml")
+    assert "SUCCESS: 8 rules found" in _promtool("check", "rules", "correlator-rules.yml")
 
 
 def test_rules_unit_tests_pass() -> None:

@@ -32,6 +32,13 @@ ROUTINE_AUDIT = orjson.dumps(
         "result": "success",
     }
 )
+# Twenty 60 KB fields: each one allowed, the event together over the producer's 1 MB.
+WIDE = orjson.dumps(
+    graph_signin("wide")
+    | {k: "w" * 60_000 for k in ("userAgent", "appDisplayName", "appId", "clientAppUsed")}
+    | {"deviceDetail": {k: "d" * 60_000 for k in ("deviceId", "displayName", "browser")}}
+    | {"riskEventTypes_v2": ["r" * 60_000] * 13}
+)
 OTHER_SERVICE = orjson.dumps({"category": "MicrosoftGraphActivityLogs", "time": "2026-10-01"})
 EMPTY_USER_EVENT = orjson.dumps(
     {"type": "SignIn", "id": "e1", "time": 1_790_845_200_000, "user": "", "success": True}
@@ -48,6 +55,7 @@ def test_hostile_records_never_stop_the_stream(
     for topic, value in [
         (run.topics.signins, HUGE_LATITUDE),
         (run.topics.signins, LARGE),
+        (run.topics.signins, WIDE),
         (run.topics.audits, ROUTINE_AUDIT),
         (run.topics.audits, OTHER_SERVICE),
         (run.topics.events, EMPTY_USER_EVENT),
@@ -77,7 +85,8 @@ def test_hostile_records_never_stop_the_stream(
         dict(m.headers() or [])["correlator.reason"].decode(): m
         for m in read_topic(kafka_bootstrap, run.topics.dlq)
     }
-    assert sorted(dead) == ["malformed_event", "malformed_json", "unknown_format"]
+    assert sorted(dead) == ["malformed_event", "malformed_json", "too_large", "unknown_format"]
+    assert WIDE.startswith(dead["too_large"].value() or b"x")  # cut to fit, as LARGE below
     assert dead["malformed_json"].value() == HUGE_LATITUDE
     large = dead["unknown_format"]
     headers = dict(large.headers() or [])

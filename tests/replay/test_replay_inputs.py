@@ -1,0 +1,87 @@
+"""`correlator replay` on what users really point it at: mixed directories, CSV downloads,
+missing paths, and records whose text tries to drive the terminal."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+
+from correlator.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "quirks"
+DAY = 86_400
+
+
+def _signin(sid: str, when: int, **extra: object) -> dict[str, object]:
+    return {
+        "id": sid,
+        "createdDateTime": when,
+        "userPrincipalName": "alice@northwind.test",
+        "status": {"errorCode": 0},
+        "isInteractive": True,
+        **extra,
+    }
+
+
+def test_replay_names_skipped_files_and_reads_csv_downloads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copy(FIXTURES / "InteractiveSignIns_2026-10-01_2026-10-02.csv", logs)
+    shutil.copy(FIXTURES / "AuditLogs_2026-10-01.csv", logs)
+    (logs / "export.parquet").write_bytes(b"PAR1")
+    (logs / "empty-page.json").write_text('{"value": []}')
+    code = main(["replay", str(logs), str(tmp_path / "nowhere.json"), "--out", "/dev/null"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert f"skipped {logs / 'export.parquet'}: not a log file" in err
+    assert f"skipped {tmp_path / 'nowhere.json'}: does not exist" in err
+    assert "records read: 6" in err  # 3 sign-in rows, 3 audit rows; the empty page is none
+    assert "events: credential_change 2, signin 2" in err
+    assert "ignored: 1 (irrelevant_activity 1)" in err
+
+
+def test_pretty_output_escapes_what_records_smuggle_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = 1_790_000_000
+    usual = {
+        "ipAddress": "203.0.113.5",
+        "deviceDetail": {"deviceId": "d-usual", "browser": "Edge 120", "operatingSystem": "Win"},
+        "location": {"city": "London", "countryOrRegion": "GB"},
+    }
+    records = [_signin(f"u{d}", start - d * DAY, **usual) for d in range(1, 15)]
+    records.append(
+        {
+            "type": "helpdesk.credential_change",
+            "id": "T-1",
+            "time": start,
+            "target_user": "alice@northwind.test",
+            "agent": "agent7@northwind.test",
+            "action": "password_reset",
+            "ticket_id": "\x1b[1A\x1b[2KINC0001",
+            "caller_verified": True,
+            "verification_method": "security_questions",
+        }
+    )
+    records.append(
+        _signin(
+            "attacker",
+            start + 300,
+            ipAddress="198.51.100.77",
+            userAgent="\x1b]0;owned\x07Mozilla",
+            deviceDetail={"browser": "Chrome 121", "operatingSystem": "Linux"},
+            location={"city": "\x1b[2KLagos", "countryOrRegion": "NG"},
+        )
+    )
+    path = tmp_path / "case.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in records))
+    assert main(["replay", str(path), "--pretty"]) == 0
+    out = capsys.readouterr().out
+    assert "INC0001" in out  # the scenario: a finding quoting the hostile ticket was printed
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[1A\\x1b[2KINC0001" in out  # shown, not obeyed
