@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote
@@ -43,8 +44,16 @@ def _topics(kafka_topics: TopicFactory) -> Topics:
     return Topics(signins=names["signins"], audits=names["audits"], calls=names["calls"])
 
 
-def _ids(bootstrap: str, topic: str) -> Counter[str]:
-    return Counter(orjson.loads(m.value())["id"] for m in read_topic(bootstrap, topic, idle_s=1))
+def _ids(bootstrap: str, topic: str, expected: int) -> Counter[str]:
+    """Record ids on ``topic``: read until ``expected`` messages arrived and then a quiet second
+    (so a duplicate beyond them shows), never judging "all read" from one quiet spell alone."""
+    counts: Counter[str] = Counter()
+    deadline = time.monotonic() + 60
+    while sum(counts.values()) < expected and time.monotonic() < deadline:
+        counts = Counter(
+            orjson.loads(m.value())["id"] for m in read_topic(bootstrap, topic, idle_s=1)
+        )
+    return counts
 
 
 def _poller(
@@ -99,13 +108,14 @@ def test_killed_mid_page_and_restarted_yields_every_record_once(
     fake_graph.hang.set()
     killed = FileCheckpoints(tmp_path / "checkpoint.json").load("signins")
     assert len(killed.sent) == 75 and killed.high_water_ms is None  # three pages, pass unfinished
-    assert sum(_ids(kafka_bootstrap, topics.signins).values()) == 75
+    assert sum(_ids(kafka_bootstrap, topics.signins, 75).values()) == 75
 
     fake_graph.add(SIGNINS, [signin(i, i * 7) for i in range(125)], "createdDateTime", 25)
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stderr
     assert "75 already sent" in second.stderr
-    signin_ids, audit_ids = (_ids(kafka_bootstrap, t) for t in (topics.signins, topics.audits))
+    signin_ids = _ids(kafka_bootstrap, topics.signins, 125)
+    audit_ids = _ids(kafka_bootstrap, topics.audits, 8)
     assert len(signin_ids) == 125 and set(signin_ids.values()) == {1}
     assert len(audit_ids) == 8 and set(audit_ids.values()) == {1}
     assert "s3cr3t" not in second.stderr
@@ -138,7 +148,7 @@ def test_overlap_rereads_late_records_and_skips_sent_ones(
     assert poller.stats.produced == 11 and poller.stats.duplicates > 0
     filters = [p for p in fake_graph.graph_requests if p.startswith(SIGNINS) and "filter" in p]
     assert "createdDateTime+ge+2026-11-30T07%3A49%3A00.123Z" in filters[-1]  # 08:19 - 30 min
-    ids = _ids(kafka_bootstrap, topics.signins)
+    ids = _ids(kafka_bootstrap, topics.signins, 11)
     assert len(ids) == 11 and set(ids.values()) == {1}
     assert any("%24expand=sessions" in p for p in fake_graph.graph_requests if CALLS in p)
     assert len(poller.checkpoints.load("signins").sent) == 11
@@ -163,7 +173,7 @@ def test_malformed_page_stops_the_pass_and_the_next_one_resumes(
         poller.poll_once()
     assert len(poller.checkpoints.load("signins").sent) == 6
     poller.poll_once()
-    ids = _ids(kafka_bootstrap, topics.signins)
+    ids = _ids(kafka_bootstrap, topics.signins, 9)
     assert len(ids) == 9 and set(ids.values()) == {1}
 
 
@@ -195,7 +205,7 @@ def test_a_crash_between_acknowledgement_and_checkpoint_repeats_nothing(
     poller = _poller(fake_graph, tls, kafka_bootstrap, topics, checkpoints)
     poller.poll_once()
     assert poller.stats.duplicates == 2 and poller.stats.produced == 4
-    ids = _ids(kafka_bootstrap, topics.signins)
+    ids = _ids(kafka_bootstrap, topics.signins, 6)
     assert len(ids) == 6 and set(ids.values()) == {1}
     assert not checkpoints.load("signins").pending
 
@@ -216,7 +226,7 @@ def test_non_interactive_sign_ins_come_from_beta_with_their_filter(
     poller.poll_once()
     (first, *_) = [p for p in fake_graph.graph_requests if "filter" in p]
     assert first.startswith("/beta/auditLogs/signIns") and "nonInteractiveUser" in unquote(first)
-    assert len(_ids(kafka_bootstrap, topics.signins)) == 4
+    assert len(_ids(kafka_bootstrap, topics.signins, 4)) == 4
 
 
 def test_produced_records_are_what_normalize_reads() -> None:
