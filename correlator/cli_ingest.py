@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from correlator.cli_tenant import app_options, graph_client
+from correlator.cli_tenant import app_options, apply_preset, graph_client
 from correlator.errors import ConfigError, CorrelatorError, TransientError
 from correlator.runconfig import TOPIC_FIELDS, RunSettings
 
@@ -47,6 +47,8 @@ def _kafka_options(p: argparse.ArgumentParser) -> None:
     )
     for name in TOPIC_FIELDS:
         p.add_argument(f"--topic-{name}", help=f"name of the {name} topic")
+    p.add_argument("--preset", choices=("eventhubs",), help="produce to Event Hubs")
+    p.add_argument("--eventhubs-namespace", help="namespace name or host")
 
 
 def _graph_options(p: argparse.ArgumentParser) -> None:
@@ -80,6 +82,7 @@ def kafka_settings(args: argparse.Namespace) -> RunSettings:
 
     settings = load_cli_settings(args.config)
     run = resolve_run_settings(vars(args), os.environ, settings.extra)
+    run = apply_preset(run, args, os.environ, settings.extra)
     if not run.bootstrap_servers:
         raise ConfigError("no Kafka: pass --bootstrap-servers or set KAFKA_BOOTSTRAP_SERVERS")
     return run

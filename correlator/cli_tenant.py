@@ -110,15 +110,21 @@ def _connection_string(env: Mapping[str, str]) -> str | None:
 def _token_provider(args: argparse.Namespace, env: Mapping[str, str], scope: str) -> Any:
     from correlator.connectors.auth import DEFAULT_AUTHORITY, TokenProvider, credentials_from
 
+    def flag(name: str) -> Any:  # `ingest files` has no credential flags: the environment
+        return getattr(args, name, None)
+
     credentials = credentials_from(
-        tenant_id=args.tenant_id,
-        client_id=args.client_id,
-        secret_file=args.client_secret_file,
-        certificate=args.certificate,
+        tenant_id=flag("tenant_id"),
+        client_id=flag("client_id"),
+        secret_file=flag("client_secret_file"),
+        certificate=flag("certificate"),
         env=env,
     )
     return TokenProvider(
-        credentials, scope, authority=args.authority or DEFAULT_AUTHORITY, ca_bundle=args.ca_bundle
+        credentials,
+        scope,
+        authority=flag("authority") or DEFAULT_AUTHORITY,
+        ca_bundle=flag("ca_bundle"),
     )
 
 

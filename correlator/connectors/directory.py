@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,7 +204,3 @@ class DirectoryCache:
                 self.refresh()
             except CorrelatorError as exc:  # the store is down: the next round tries again
                 log.warning("directory refresh failed: %s", exc)
-
-
-def aliases_of(snapshot: Snapshot) -> Mapping[str, str]:
-    return directory_aliases(snapshot.directory_users())

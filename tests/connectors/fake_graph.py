@@ -14,7 +14,6 @@ import re
 import ssl
 import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -255,7 +254,3 @@ def _handler(fake: FakeGraph) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
 
     return Handler
-
-
-def iter_ids(records: list[dict[str, Any]]) -> Iterator[str]:
-    return (str(r["id"]) for r in records)

@@ -12,6 +12,7 @@ import pytest
 from confluent_kafka import Producer
 
 from correlator.cli import build_parser
+from correlator.cli_ingest import kafka_settings
 from correlator.cli_tenant import apply_preset
 from correlator.config import Settings
 from correlator.connectors.eventhubs import EventHubs, apply, namespace_host
@@ -133,3 +134,11 @@ def test_envelopes_with_duplicates_through_the_job(
         assert sum(correlate.engine.stats.events.values()) == 4
     finally:
         runner.close()
+
+
+def test_ingest_commands_produce_to_event_hubs_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORRELATOR_EVENTHUBS_CONNECTION_STRING", CONNECTION)
+    args = build_parser().parse_args(["ingest", "files", "logs", "--preset", "eventhubs"])
+    run = kafka_settings(args)
+    assert run.bootstrap_servers == "contoso-logs.servicebus.windows.net:9093"
+    assert run.kafka["sasl.mechanism"] == "PLAIN"
