@@ -172,6 +172,9 @@ def _poll(poller: Any, args: argparse.Namespace) -> int:
             # from the checkpoint. Credentials and configuration errors end the command.
             log.warning("graph pass failed, retrying after the interval: %s", exc)
             stop.wait(args.interval_seconds)
+        except CorrelatorError as exc:
+            print(f"graph ingest failed: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 
