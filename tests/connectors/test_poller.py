@@ -98,7 +98,7 @@ def test_killed_mid_page_and_restarted_yields_every_record_once(
     fake_graph.add(AUDITS, [audit(i, i * 60) for i in range(8)], "activityDateTime", 5)
     fake_graph.faults.append(Fault("hang", "%3A75"))  # the fourth sign-in page stops half-way
     command = _cli(fake_graph, tls, kafka_bootstrap, topics, tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     first = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
     try:
         assert fake_graph.hanging.wait(60), "the poller never reached the fourth page"
