@@ -1,6 +1,6 @@
 """Command-line glue for a tenant: app credentials, the Event Hubs preset, the directory sync.
 
-Only the command line reads the environment; these helpers receive it as a mapping.
+Only the command line reads the environment; these functions receive it as a mapping.
 """
 
 from __future__ import annotations
