@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ USERS_DELTA = "/v1.0/users/delta"
 USER_FIELDS = "id,userPrincipalName,mail,proxyAddresses,employeeId"
 ROLE_DEFINITIONS = "/v1.0/roleManagement/directory/roleDefinitions"
 ROLE_ASSIGNMENTS = "/v1.0/roleManagement/directory/roleAssignments"
+GROUPS = "/v1.0/groups"
 CACHE_KEY = "directory"
 
 # Template ids of built-in roles that can reset credentials, grant roles or change
@@ -122,7 +123,7 @@ def sync(client: GraphClient, previous: Snapshot | None = None) -> Snapshot:
         log.warning("directory delta link expired (%s): reading every user again", exc)
         users = {}
         delta_link = _read_users(client, users, None)
-    return Snapshot(users, _privileged_ids(client), delta_link)
+    return Snapshot(users, _privileged_ids(client, users), delta_link)
 
 
 def _read_users(client: GraphClient, users: dict[str, dict[str, Any]], link: str | None) -> str:
@@ -144,22 +145,48 @@ def _read_users(client: GraphClient, users: dict[str, dict[str, Any]], link: str
     return delta_link
 
 
-def _privileged_ids(client: GraphClient) -> set[str]:
-    privileged_roles: set[str] = set()
+def _privileged_ids(client: GraphClient, users: Mapping[str, object]) -> set[str]:
+    """Users holding a privileged role, directly or through a role-assignable group."""
+    roles = _privileged_roles(client)
+    holders: set[str] = set()
+    for page in client.pages(ROLE_ASSIGNMENTS, {"$select": "principalId,roleDefinitionId"}):
+        for assignment in page.records:
+            principal = _text(assignment.get("principalId"))
+            if principal is None or assignment.get("roleDefinitionId") not in roles:
+                continue
+            if principal in users:
+                holders.add(principal)
+            else:
+                holders.update(_group_users(client, principal))
+    return holders
+
+
+def _privileged_roles(client: GraphClient) -> set[str]:
+    roles: set[str] = set()
     for page in client.pages(ROLE_DEFINITIONS, {"$select": "id,templateId,isPrivileged"}):
         for role in page.records:
             flagged = role.get("isPrivileged")
             template = role.get("templateId") or role.get("id")
             if flagged is True or (flagged is None and template in PRIVILEGED_TEMPLATES):
-                privileged_roles.update(str(x) for x in (role.get("id"), template) if x)
-    holders: set[str] = set()
-    for page in client.pages(ROLE_ASSIGNMENTS, {"$select": "principalId,roleDefinitionId"}):
-        for assignment in page.records:
-            if assignment.get("roleDefinitionId") in privileged_roles:
-                principal = _text(assignment.get("principalId"))
-                if principal:
-                    holders.add(principal)
-    return holders
+                roles.update(str(x) for x in (role.get("id"), template) if x)
+    return roles
+
+
+def _group_users(client: GraphClient, principal: str) -> set[str]:
+    """The users in a group (nested groups included); nothing when the principal is not a
+    group (a service principal holding the role)."""
+    path = f"{GROUPS}/{principal}/transitiveMembers/microsoft.graph.user"
+    try:
+        return {
+            str(member["id"])
+            for page in client.pages(path, {"$select": "id"})
+            for member in page.records
+            if _text(member.get("id"))
+        }
+    except GraphError as exc:
+        if exc.status == 404:
+            return set()
+        raise
 
 
 @dataclass

@@ -15,6 +15,7 @@ from correlator.cli_tenant import start_directory
 from correlator.config import Settings
 from correlator.connectors.directory import (
     CACHE_KEY,
+    GROUPS,
     ROLE_ASSIGNMENTS,
     ROLE_DEFINITIONS,
     USERS_DELTA,
@@ -41,13 +42,16 @@ ADELE = {
     "employeeId": "E1042",
 }
 GRADY = {"id": "6e1d0f3a-0000-4000-8000-0000000000c3", "userPrincipalName": "grady@contoso.example"}
+LEE = {"id": "7f2e1a4b-0000-4000-8000-0000000000d4", "userPrincipalName": "lee@contoso.example"}
+ADMINS_GROUP = "9a8b7c6d-0000-4000-8000-0000000000e5"  # a role-assignable group
+AUTOMATION_APP = "1b2c3d4e-0000-4000-8000-0000000000f6"  # a service principal
 HELPDESK_ROLE = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
 READER_ROLE = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
 
 
 def _tenant(fake: FakeGraph) -> None:
     fake.deltas[USERS_DELTA] = [
-        [ADELE, GRADY],
+        [ADELE, GRADY, LEE],
         [{"id": GRADY["id"], "@removed": {"reason": "deleted"}}, {"id": ADELE_ID, "mail": None}],
     ]
     fake.add(
@@ -63,9 +67,14 @@ def _tenant(fake: FakeGraph) -> None:
         [
             {"id": "a1", "principalId": ADELE_ID, "roleDefinitionId": HELPDESK_ROLE},
             {"id": "a2", "principalId": GRADY["id"], "roleDefinitionId": READER_ROLE},
+            {"id": "a3", "principalId": ADMINS_GROUP, "roleDefinitionId": HELPDESK_ROLE},
+            {"id": "a4", "principalId": AUTOMATION_APP, "roleDefinitionId": HELPDESK_ROLE},
         ],
         "id",
+        page_size=10,  # one page: `run` keeps the 5-requests-per-10-s budget
     )
+    members = [{"@odata.type": "#microsoft.graph.user", "id": LEE["id"]}]
+    fake.add(f"{GROUPS}/{ADMINS_GROUP}/transitiveMembers/microsoft.graph.user", members, "id")
 
 
 def _ticket(target: str) -> dict[str, object]:
@@ -107,6 +116,7 @@ def test_object_id_only_signin_and_email_only_ticket_reach_one_user(
     state = engine.states.get(upn)
     assert len(state.recent) == 1 and len(state.changes) == 1
     assert upn in identities.privileged and "grady@contoso.example" not in identities.privileged
+    assert "lee@contoso.example" in identities.privileged  # through the group
     assert identities.aliases.resolve("e1042") == upn
     assert identities.aliases.resolve("avance@contoso.example") == upn
 
@@ -115,9 +125,9 @@ def test_delta_sync_drops_removed_users_and_keeps_the_rest(fake_graph: FakeGraph
     _tenant(fake_graph)
     client = client_for(fake_graph, tls)
     first = sync(client)
-    assert set(first.users) == {ADELE_ID, GRADY["id"]} and first.delta_link is not None
+    assert set(first.users) == {ADELE_ID, GRADY["id"], LEE["id"]} and first.delta_link is not None
     second = sync(client, first)
-    assert set(second.users) == {ADELE_ID}  # Grady deleted
+    assert set(second.users) == {ADELE_ID, LEE["id"]}  # Grady deleted
     assert (
         second.users[ADELE_ID]["mail"] is None and second.users[ADELE_ID]["employeeId"] == "E1042"
     )
