@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 BENCH_DIR ?= bench-out
 
-.PHONY: install provision test demo bench lint typecheck format clean
+.PHONY: install provision test demo bench bench-graph lint typecheck format clean
 
 install: $(STAMP)
 
@@ -30,6 +30,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py --out $(BENCH_DIR)
+
+bench-graph: $(STAMP)
+	$(PY) benchmarks/graph_poll.py
 	$(PY) benchmarks/fuzz.py
 
 lint: $(STAMP)

@@ -52,9 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _replay_parser(sub)
     _simulate_parser(sub)
-    from correlator import cli_runtime
+    from correlator import cli_ingest, cli_runtime
 
     cli_runtime.add_parsers(sub)
+    cli_ingest.add_parsers(sub)
     return parser
 
 

@@ -61,13 +61,19 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
     for name in TOPIC_FIELDS:
         p.add_argument(f"--topic-{name}", help=f"name of the {name} topic")
+    from correlator.cli_tenant import add_preset_options
+
+    add_preset_options(p)
 
 
 def load_run(args: argparse.Namespace) -> tuple[RunSettings, Any]:
     from correlator.wiring import load_cli_settings
 
     settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
+    from correlator.cli_tenant import apply_preset
+
     run = resolve_run_settings(vars(args), os.environ, settings.extra)
+    run = apply_preset(run, args, os.environ, settings.extra)
     return run, settings
 
 
@@ -81,6 +87,7 @@ def _install_signals(stop: threading.Event) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from correlator.cli_tenant import start_directory
     from correlator.runtime.runner import Runner
 
     run, settings = load_run(args)
@@ -91,6 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_port_free(run.metrics_bind, run.metrics_port)
     stop = threading.Event()
     _install_signals(stop)
+    settings = start_directory(run, settings, args, stop)
     log.info(
         "stage %s on %s, group %s, state %s; kafka properties %s",
         run.stage,

@@ -13,6 +13,7 @@ import yaml
 
 from correlator.config_schema import validate_config
 from correlator.errors import ConfigError
+from correlator.identity import Identities
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -104,6 +105,9 @@ class Settings:
     intel: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_future_ms: int = DAY_MS
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (kafka...)
+    # The live directory view (aliases and privileged users kept current by a directory sync);
+    # None: the static ``aliases`` and ``detection.privileged_users`` alone.
+    identities: Identities | None = None
 
 
 # YAML keys given in minutes/hours/days for readability, mapped onto the millisecond fields.

@@ -32,6 +32,11 @@ class RunSettings:
     metrics_port: int = 9108
     metrics_bind: str = "0.0.0.0"
     kafka: dict[str, str] = field(default_factory=dict)  # librdkafka properties, passed through
+    # librdkafka callbacks set in code, never from text (Event Hubs' OAUTHBEARER ``oauth_cb``)
+    kafka_callbacks: dict[str, Any] = field(default_factory=dict)
+
+    def client_properties(self) -> dict[str, Any]:
+        return {**self.kafka, **self.kafka_callbacks}
 
     def redacted_kafka(self) -> dict[str, str]:
         return {k: (MASK if is_secret(k) else v) for k, v in self.kafka.items()}

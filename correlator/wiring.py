@@ -9,7 +9,7 @@ from correlator.config import Settings, load_settings
 from correlator.engine.engine import Engine
 from correlator.engine.repository import UserStates
 from correlator.enrich import GeoIpEnricher
-from correlator.identity import AliasMap
+from correlator.identity import Identities
 from correlator.normalize import Normalizer
 
 
@@ -30,14 +30,23 @@ def build_enricher(settings: Settings) -> GeoIpEnricher:
     )
 
 
+def identities(settings: Settings) -> Identities:
+    """The directory view the settings carry (live, shared), else one from the static lists."""
+    if settings.identities is not None:
+        return settings.identities
+    return Identities.static(settings.aliases, settings.detection.privileged_users)
+
+
 def build_engine(settings: Settings, *, states: UserStates | None = None) -> Engine:
+    ids = identities(settings)
     return Engine(
         settings.detection,
         enricher=build_enricher(settings),
         states=states,
-        aliases=AliasMap(settings.aliases),
+        aliases=ids.aliases,
+        privileged=ids.privileged,
     )
 
 
 def build_normalizer(settings: Settings) -> Normalizer:
-    return Normalizer(max_future_ms=settings.max_future_ms, aliases=AliasMap(settings.aliases))
+    return Normalizer(max_future_ms=settings.max_future_ms, aliases=identities(settings).aliases)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -81,6 +81,7 @@ class Engine:
         enricher: Enricher | None = None,
         states: UserStates | None = None,
         aliases: AliasMap | None = None,
+        privileged: Container[str] | None = None,
     ) -> None:
         self.config = config
         self.enricher = enricher
@@ -90,7 +91,11 @@ class Engine:
         self.aliases = aliases or AliasMap()
         self.max_time = NO_TIME  # newest event time seen by this engine (for metrics)
         self.stats = EngineStats()
-        self._privileged = frozenset(u.lower() for u in config.privileged_users)
+        self._privileged: Container[str] = (
+            privileged
+            if privileged is not None
+            else frozenset(u.lower() for u in config.privileged_users)
+        )
 
     @property
     def watermark(self) -> int:

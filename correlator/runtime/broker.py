@@ -243,8 +243,11 @@ def create_topics(
     *,
     config: Mapping[str, str] | None = None,
     timeout: float = 30,
+    client: Mapping[str, object] | None = None,
 ) -> None:
     """Create topics (name → partitions); topics that already exist are left as they are.
+
+    ``client``: extra librdkafka properties of the admin client (security, SASL, callbacks).
 
     The replication factor is the cluster default, so this works on the single-node embedded
     broker and on managed clusters that insist on three replicas alike.
@@ -257,8 +260,12 @@ def create_topics(
     ]
     # Keep `admin` referenced until every future resolved: Tansu fails them with
     # "handle destroyed" when the client is collected early.
-    client: dict[str, Any] = {"bootstrap.servers": bootstrap, **client_logging(bootstrap)}
-    admin = AdminClient(client)
+    admin_config: dict[str, Any] = {
+        **client_logging(bootstrap),
+        **(client or {}),
+        "bootstrap.servers": bootstrap,
+    }
+    admin = AdminClient(admin_config)
     futures = admin.create_topics(new, operation_timeout=timeout, request_timeout=timeout)
     for name, future in futures.items():
         try:

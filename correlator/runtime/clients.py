@@ -21,7 +21,9 @@ class DeliveryFailed(TransientError):
     """The broker refused some messages: they are gone and must be produced again."""
 
 
-def consumer_config(bootstrap: str, group_id: str, props: Mapping[str, str]) -> dict[str, object]:
+def consumer_config(
+    bootstrap: str, group_id: str, props: Mapping[str, object]
+) -> dict[str, object]:
     config: dict[str, object] = {
         "bootstrap.servers": bootstrap,
         "group.id": group_id,
@@ -71,11 +73,16 @@ _PRODUCER_ONLY = (
 )
 
 
-def _without(props: Mapping[str, str], prefixes: tuple[str, ...]) -> dict[str, str]:
+def _without(props: Mapping[str, object], prefixes: tuple[str, ...]) -> dict[str, object]:
     return {k: v for k, v in props.items() if not k.startswith(prefixes)}
 
 
-def producer_config(bootstrap: str, props: Mapping[str, str]) -> dict[str, object]:
+def admin_config(props: Mapping[str, object]) -> dict[str, object]:
+    """The properties an admin client understands: neither consumer- nor producer-only."""
+    return _without(_without(props, _CONSUMER_ONLY), _PRODUCER_ONLY)
+
+
+def producer_config(bootstrap: str, props: Mapping[str, object]) -> dict[str, object]:
     config: dict[str, object] = {
         "bootstrap.servers": bootstrap,
         "enable.idempotence": True,

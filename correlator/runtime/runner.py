@@ -19,6 +19,7 @@ from correlator.runtime.align import Alignment
 from correlator.runtime.broker import create_topics
 from correlator.runtime.clients import (
     TrackedProducer,
+    admin_config,
     consumer_config,
     new_consumer,
     producer_config,
@@ -68,7 +69,7 @@ class Runner:
         self._store_down: float | None = None  # since when the state store has not answered
         self.metrics = metrics if metrics is not None else JobMetrics()
         self.store: StateStore | None = None
-        config = self._with_stats(producer_config(bootstrap, run.kafka), "producer")
+        config = self._with_stats(producer_config(bootstrap, run.client_properties()), "producer")
         self.producer = TrackedProducer(config)
         self.dead_letters = DeadLetters(
             self.producer, run.topics.dlq, max_bytes=message_limit(config)
@@ -80,7 +81,7 @@ class Runner:
 
     def _consumer(self, stage: str):  # type: ignore[no-untyped-def]
         group = f"{self.run.group_id}.{stage}"
-        config = consumer_config(self.bootstrap, group, self.run.kafka)
+        config = consumer_config(self.bootstrap, group, self.run.client_properties())
         return new_consumer(self._with_stats(config, stage))
 
     def _with_stats(self, config: dict[str, object], stage: str) -> dict[str, object]:
@@ -108,7 +109,11 @@ class Runner:
 
     def _build(self) -> None:
         if self.run.create_topics:
-            create_topics(self.bootstrap, {t: self.run.partitions for t in self.run.topics.all})
+            create_topics(
+                self.bootstrap,
+                {t: self.run.partitions for t in self.run.topics.all},
+                client=admin_config(self.run.client_properties()),
+            )
         common: dict[str, Any] = dict(
             batch_size=self.run.batch_size, batch_timeout_s=self.run.batch_timeout_ms / 1000
         )

@@ -39,8 +39,8 @@ def _argv(name: str) -> list[str]:
 
 def test_the_stack_has_every_service() -> None:
     expected = {"kafka", "kafka-init", "redis", "prometheus", "grafana", *STAGES}
-    assert expected | {"simulator", "sim-producer"} <= set(SERVICES)
-    assert {"normalize", "correlate", "simulator"} <= set(CORRELATOR)
+    assert expected | {"simulator", "sim-ingest"} <= set(SERVICES)
+    assert {"normalize", "correlate", "simulator", "sim-ingest"} <= set(CORRELATOR)
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -73,6 +73,8 @@ def test_correlator_commands_parse_with_the_real_cli(name: str) -> None:
     args = build_parser().parse_args(_argv(name))
     if name in STAGES:
         assert args.command == "run" and args.stage == STAGES[name]
+    elif name == "sim-ingest":
+        assert (args.command, args.source) == ("ingest", "files")
     else:
         assert args.command == "simulate"
 
