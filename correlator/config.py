@@ -102,6 +102,7 @@ class Settings:
     aliases: dict[str, str] = field(default_factory=dict)
     intel: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_future_ms: int = DAY_MS
+    rules: dict[str, bool] = field(default_factory=dict)  # rule id -> enabled; unnamed: on
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (kafka...)
 
 
@@ -155,14 +156,33 @@ def settings_from_mapping(raw: dict[str, Any]) -> Settings:
     geoip = raw.get("geoip_dir", Settings.geoip_dir)
     intel = {str(k): tuple(str(x) for x in v) for k, v in (raw.get("intel") or {}).items()}
     known = {"corporate", "detection", "geoip_dir", "aliases", "intel", "max_future_hours"}
+    known.add("rules")
     return Settings(
         detection=detection,
         geoip_dir=Path(geoip) if geoip else None,
         aliases={str(k): str(v) for k, v in (raw.get("aliases") or {}).items()},
         intel=intel,
         max_future_ms=int(float(raw.get("max_future_hours", 24)) * HOUR_MS),
+        rules=_rules_from(raw.get("rules") or {}),
         extra={k: v for k, v in raw.items() if k not in known},
     )
+
+
+def _rules_from(raw: Any) -> dict[str, bool]:
+    """``rules: {vishing-chain: {enabled: false}}`` (or ``vishing-chain: false``)."""
+    if not isinstance(raw, dict):
+        raise ConfigError("rules must map rule ids to {enabled: true|false}")
+    enabled: dict[str, bool] = {}
+    for rule_id, value in raw.items():
+        if isinstance(value, dict):
+            unknown = set(value) - {"enabled"}
+            if unknown:
+                raise ConfigError(f"unknown setting rules.{rule_id}.{sorted(unknown)[0]}")
+            value = value.get("enabled", True)
+        if not isinstance(value, bool):
+            raise ConfigError(f"rules.{rule_id}.enabled must be true or false")
+        enabled[str(rule_id)] = value
+    return enabled
 
 
 def load_settings(path: Path | None) -> Settings:

@@ -11,6 +11,7 @@ from correlator.engine.repository import UserStates
 from correlator.enrich import GeoIpEnricher
 from correlator.identity import AliasMap
 from correlator.normalize import Normalizer
+from correlator.rules import registry
 
 
 def load_cli_settings(config: Path | None, *, geoip_dir: Path | None = None) -> Settings:
@@ -36,6 +37,7 @@ def build_engine(settings: Settings, *, states: UserStates | None = None) -> Eng
         enricher=build_enricher(settings),
         states=states,
         aliases=AliasMap(settings.aliases),
+        rules=registry.select(settings.rules),
     )
 
 

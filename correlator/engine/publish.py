@@ -1,0 +1,80 @@
+"""Publish a rule's assessment of an incident: create once, update on real change, close the
+findings an incident regrouping made redundant.
+
+What was published is remembered per finding uid in the user's state (``Emitted``), so a
+re-evaluation that changes nothing publishes nothing, and at-least-once re-delivery never
+produces a second create.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from correlator.config import DetectionConfig
+from correlator.context import Incident, IncidentContext, finding_uid
+from correlator.engine.state import Emitted
+from correlator.model import Finding
+from correlator.rules.base import Assessment, Rule
+from correlator.rules.finding import build_finding, fingerprint
+
+
+def publish(
+    rule: Rule,
+    ctx: IncidentContext,
+    assessment: Assessment,
+    emitted: list[Emitted],
+    owner: dict[str, Incident],
+    config: DetectionConfig,
+) -> list[Finding]:
+    incident, rule_id = ctx.incident, rule.meta.id
+    uid = incident.uid(rule_id)
+    print_ = fingerprint(
+        assessment.severity,
+        assessment.score,
+        assessment.evidence,
+        tuple(c.id for c in incident.changes),
+    )
+    # This rule's open findings whose anchor now belongs to this incident: it absorbed them.
+    superseded = [
+        e
+        for e in emitted
+        if not e.closed
+        and e.uid != uid
+        and owner.get(e.anchor_id) is incident
+        and e.uid == finding_uid(rule_id, incident.user, e.anchor_id)
+    ]
+    previous = next((e for e in emitted if e.uid == uid), None)
+    out: list[Finding] = []
+    if previous is not None and (previous.fingerprint != print_ or superseded):
+        if previous.fingerprint != print_:
+            previous.revision += 1
+            previous.fingerprint = print_
+            out.append(
+                build_finding(rule, ctx, assessment, activity="update", revision=previous.revision)
+            )
+    elif previous is None and (assessment.severity >= config.publish_min_severity or superseded):
+        emitted.append(Emitted(uid, 1, print_, incident.anchor.id, incident.first_time))
+        out.append(build_finding(rule, ctx, assessment, activity="create", revision=1))
+    if superseded:
+        out += _close(superseded, out, rule, ctx, assessment, uid)
+    return out
+
+
+def _close(
+    superseded: list[Emitted],
+    out: list[Finding],
+    rule: Rule,
+    ctx: IncidentContext,
+    assessment: Assessment,
+    uid: str,
+) -> list[Finding]:
+    current = out[0] if out else build_finding(rule, ctx, assessment, activity="update", revision=1)
+    closed: list[Finding] = []
+    for old in superseded:
+        old.closed, old.revision = True, old.revision + 1
+        closed.append(
+            msgspec.structs.replace(
+                current, uid=old.uid, activity="close", revision=old.revision, superseded_by=uid
+            )
+        )
+    return closed
