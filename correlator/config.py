@@ -78,6 +78,7 @@ class DetectionConfig:
     corporate_asns: tuple[int, ...] = ()
     privileged_users: tuple[str, ...] = ()
     known_bad_numbers: tuple[str, ...] = ()
+    chain_call_window_ms: int = 2 * HOUR_MS  # vishing-chain: inbound call -> credential change
     weights: Weights = field(default_factory=Weights)
 
     def __post_init__(self) -> None:
@@ -114,6 +115,7 @@ _DURATION_KEYS = {
     "incident_gap_minutes": ("incident_gap_ms", MINUTE_MS),
     "call_lookback_hours": ("call_lookback_ms", HOUR_MS),
     "suspect_retention_hours": ("suspect_retention_ms", HOUR_MS),
+    "chain_call_window_minutes": ("chain_call_window_ms", MINUTE_MS),
 }
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from correlator.errors import ConfigError
-from correlator.rules import ato_after_credential_change
+from correlator.rules import ato_after_credential_change, vishing_chain
 from correlator.rules.base import Rule
 
-RULES: tuple[Rule, ...] = (ato_after_credential_change.RULE,)
+RULES: tuple[Rule, ...] = (ato_after_credential_change.RULE, vishing_chain.RULE)
 
 
 def rule_ids() -> tuple[str, ...]:
