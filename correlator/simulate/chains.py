@@ -1,0 +1,64 @@
+"""Patterns beyond the helpdesk join, each with its benign look-alike.
+
+They run after everything else, so a tenant generated without them (``patterns=False``) is
+record for record the tenant generated before they existed.
+"""
+
+from __future__ import annotations
+
+from correlator.simulate.activity import home_network
+from correlator.simulate.attacks import ATTACKER_MAC, attacker_number
+from correlator.simulate.calls import pstn_call
+from correlator.simulate.formats import Sign
+from correlator.simulate.records import self_service_reset, user_registered
+from correlator.simulate.scenarios import change_day, label, minutes, pick_user
+from correlator.simulate.world import World
+
+MFA = ("Password", "Mobile app notification")
+DESCRIPTIONS = {
+    "vishing_chain_self_service": "Caller posing as IT phoned the employee and talked them "
+    "through a self-service password reset; the attacker signed in from a cloud server minutes "
+    "later and registered an authenticator. No helpdesk involved.",
+    "customer_call_then_own_reset": "A customer phoned the employee from outside; later that "
+    "morning the employee reset their own password and signed in from their own laptop at "
+    "home.",
+}
+
+
+def vishing_chain_self_service(w: World) -> None:
+    target = pick_user(w)
+    at = w.local(change_day(w), w.rng.uniform(10.0, 15.0), target.site.office_v4.place.utc_offset)
+    call = w.add_call(pstn_call(w.rng, at - minutes(w, 8, 25), target, attacker_number(w), 420))
+    mobile = target.site.mobile_v4
+    changes = w.add_audits(self_service_reset(w.rng, at, target, mobile.address(w.rng)))
+    net = w.tenant.plan.attacker_hosting
+    ip, when = net.address(w.rng), at + minutes(w, 3, 9)
+    ids = [w.sign(Sign(target, when, net, ip, ATTACKER_MAC, "officehome", methods=("Password",)))]
+    later = when + minutes(w, 1, 3)
+    ids.append(w.sign(Sign(target, later, net, ip, ATTACKER_MAC, "mysignins", methods=MFA)))
+    changes += w.add_audits(user_registered(w.rng, later + minutes(w, 0.5, 1.5), target, ip))
+    text = DESCRIPTIONS["vishing_chain_self_service"]
+    name, rules = "vishing_chain_self_service", ["vishing-chain"]
+    label(w, "attack", name, target, at, changes, "high", text, ids, [call], rules)
+
+
+def customer_call_then_own_reset(w: World) -> None:
+    user = pick_user(w)
+    at = w.local(change_day(w), w.rng.uniform(10.0, 12.0), user.site.office_v4.place.utc_offset)
+    customer = f"+1312555{w.rng.randrange(200, 1000):04d}"
+    call = w.add_call(pstn_call(w.rng, at - minutes(w, 20, 90), user, customer, 300))
+    mobile = user.site.mobile_v4
+    changes = w.add_audits(self_service_reset(w.rng, at, user, mobile.address(w.rng)))
+    net, ip = home_network(user)
+    sid = w.sign(Sign(user, at + minutes(w, 5, 30), net, ip, user.laptop, "office", methods=MFA))
+    text = DESCRIPTIONS["customer_call_then_own_reset"]
+    name = "customer_call_then_own_reset"
+    label(w, "lookalike", name, user, at, changes, "not_high", text, [sid], [call])
+
+
+PATTERNS = (vishing_chain_self_service, customer_call_then_own_reset)
+
+
+def run_patterns(w: World) -> None:
+    for pattern in PATTERNS:
+        pattern(w)
