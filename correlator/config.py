@@ -79,6 +79,8 @@ class DetectionConfig:
     privileged_users: tuple[str, ...] = ()
     known_bad_numbers: tuple[str, ...] = ()
     chain_call_window_ms: int = 2 * HOUR_MS  # vishing-chain: inbound call -> credential change
+    fatigue_min_denials: int = 5  # mfa-fatigue: denied or unanswered prompts before a success
+    fatigue_window_ms: int = 30 * MINUTE_MS
     weights: Weights = field(default_factory=Weights)
 
     def __post_init__(self) -> None:
@@ -116,6 +118,7 @@ _DURATION_KEYS = {
     "call_lookback_hours": ("call_lookback_ms", HOUR_MS),
     "suspect_retention_hours": ("suspect_retention_ms", HOUR_MS),
     "chain_call_window_minutes": ("chain_call_window_ms", MINUTE_MS),
+    "fatigue_window_minutes": ("fatigue_window_ms", MINUTE_MS),
 }
 
 

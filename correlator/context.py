@@ -77,6 +77,7 @@ class SignInFacts(msgspec.Struct, array_like=True, omit_defaults=True):
     risk_events: tuple[str, ...] = ()
     error_code: int = 0
     suspect: bool = False  # unfamiliar when it arrived: kept longer, see trim.py
+    error_detail: str | None = None  # how a failure happened (MFA denied, timed out...)
 
 
 # A user's own routine registrations are evidence after a reset, never an incident by themselves.
@@ -167,3 +168,19 @@ class IncidentContext:
     privileged: bool
     config: DetectionConfig
     previous_point: Callable[[int], GeoPoint | None]  # the last located sign-in before a time
+
+
+@dataclass(frozen=True)
+class SignInWindow:
+    """What a sign-in rule reads: one successful sign-in and the user's sign-ins before it."""
+
+    user: str
+    signin: SignInFacts  # the successful interactive sign-in the finding is about
+    before: tuple[SignInFacts, ...]  # interactive sign-ins in the rule's window before it
+    profile: Profile
+    maturity: Maturity
+    config: DetectionConfig
+    user_id: str | None = None
+
+    def uid(self, rule_id: str) -> str:
+        return finding_uid(rule_id, self.user, self.signin.id)

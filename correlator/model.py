@@ -110,6 +110,7 @@ class SignIn(msgspec.Struct, frozen=True, omit_defaults=True, tag="signin"):
     category: str | None = None  # SignInLogs, NonInteractiveUserSignInLogs, ...
     source_format: str | None = None  # graph, azure-monitor, log-analytics
     network: NetworkInfo | None = None  # filled by enrichment
+    failure_detail: str | None = None  # status.additionalDetails: "MFA denied; user declined..."
 
     @property
     def kind(self) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from correlator.config import DetectionConfig
+from correlator.context import SignInWindow
 from correlator.engine import baseline
 from correlator.engine.facts import to_facts
 from correlator.engine.join import (
@@ -31,14 +32,14 @@ from correlator.engine.join import (
     group_incidents,
     signins_between,
 )
-from correlator.engine.publish import publish
+from correlator.engine.publish import publish, publish_keyed
 from correlator.engine.repository import MemoryStates, UserStates
 from correlator.engine.state import GeoPoint, SignInFacts, UserState
 from correlator.engine.trim import trim_state
 from correlator.identity import AliasMap
 from correlator.model import CallRecord, CredentialChange, Event, Finding, SignIn
 from correlator.rules import registry
-from correlator.rules.base import IncidentContext, Rule
+from correlator.rules.base import AnyRule, IncidentContext, Rule, SignInRule
 
 NO_TIME = -(2**62)
 _Timed = TypeVar("_Timed", CredentialChange, CallRecord)
@@ -65,11 +66,12 @@ class Engine:
         enricher: Enricher | None = None,
         states: UserStates | None = None,
         aliases: AliasMap | None = None,
-        rules: Sequence[Rule] | None = None,
+        rules: Sequence[AnyRule] | None = None,
     ) -> None:
         self.config = config
         self.rules = tuple(rules) if rules is not None else registry.select()
-        self._rule_groups = _by_anchors(self.rules)
+        self._rule_groups = _by_anchors([r for r in self.rules if isinstance(r, Rule)])
+        self._signin_rules = [r for r in self.rules if isinstance(r, SignInRule)]
         self.enricher = enricher
         self.states: UserStates = states if states is not None else MemoryStates()
         self.aliases = aliases or AliasMap()
@@ -116,6 +118,8 @@ class Engine:
         # Evaluate before trimming, so a change arriving later than the lateness still gets
         # one look at what the state holds (the unfamiliar sign-ins are kept longer for it).
         findings = self._evaluate(user, state) if self._may_matter(state, event) else []
+        if self._signin_rules and isinstance(event, SignIn) and event.interactive:
+            findings += self._evaluate_signins(user, state, time)
         trim_state(state, self.user_watermark(state), self.config)
         return findings
 
@@ -171,6 +175,32 @@ class Engine:
                     self.stats.join_matches += 1
                 for rule in rules:
                     findings += self._assess(rule, ctx, state, owner)
+        return findings
+
+    def _evaluate_signins(self, user: str, state: UserState, time: int) -> list[Finding]:
+        """Offer each sign-in rule the successes this sign-in can be a part of: itself, or
+        those up to the rule's window after it (when it arrived late)."""
+        findings: list[Finding] = []
+        for rule in self._signin_rules:
+            span = rule.window(self.config)
+            for facts in signins_between(state.recent, time, time + span):
+                if not (facts.success and facts.interactive):
+                    continue
+                before = signins_between(state.recent, facts.time - span, facts.time - 1)
+                ctx = SignInWindow(
+                    user,
+                    facts,
+                    tuple(before),
+                    state.profile,
+                    baseline.maturity(state.profile, facts.time - span, self.config),
+                    self.config,
+                    state.user_id,
+                )
+                assessment = rule.evaluate(ctx)
+                if assessment is not None:
+                    findings += publish_keyed(rule, ctx, assessment, state.emitted, self.config)
+        for finding in findings:
+            self.stats.findings[finding.activity] += 1
         return findings
 
     def _context(self, state: UserState, incident: Incident) -> IncidentContext:

@@ -60,6 +60,13 @@ def log_network(signin: SignIn) -> NetworkInfo:
 
 
 def to_facts(signin: SignIn) -> SignInFacts:
+    facts = _facts(signin)
+    if signin.failure_detail is not None:
+        facts.error_detail = signin.failure_detail
+    return facts
+
+
+def _facts(signin: SignIn) -> SignInFacts:
     net = signin.network if signin.network is not None else log_network(signin)
     # Positional, in SignInFacts' field order: this runs once per sign-in, keywords cost more.
     return SignInFacts(

@@ -11,10 +11,10 @@ from __future__ import annotations
 import msgspec
 
 from correlator.config import DetectionConfig
-from correlator.context import Incident, IncidentContext, finding_uid
+from correlator.context import Incident, IncidentContext, SignInWindow, finding_uid
 from correlator.engine.state import Emitted
 from correlator.model import Finding
-from correlator.rules.base import Assessment, Rule
+from correlator.rules.base import Assessment, Rule, SignInRule
 from correlator.rules.finding import build_finding, fingerprint
 
 
@@ -78,3 +78,26 @@ def _close(
             )
         )
     return closed
+
+
+def publish_keyed(
+    rule: SignInRule,
+    ctx: SignInWindow,
+    assessment: Assessment,
+    emitted: list[Emitted],
+    config: DetectionConfig,
+) -> list[Finding]:
+    """A sign-in rule's finding: one per successful sign-in, updated when its evidence grows."""
+    uid = ctx.uid(rule.meta.id)
+    print_ = fingerprint(assessment.severity, assessment.score, assessment.evidence, ())
+    previous = next((e for e in emitted if e.uid == uid), None)
+    if previous is None:
+        if assessment.severity < config.publish_min_severity:
+            return []
+        emitted.append(Emitted(uid, 1, print_, ctx.signin.id, ctx.signin.time))
+        return [rule.finding(ctx, assessment, "create", 1)]
+    if previous.fingerprint == print_:
+        return []
+    previous.revision += 1
+    previous.fingerprint = print_
+    return [rule.finding(ctx, assessment, "update", previous.revision)]

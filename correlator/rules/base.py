@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from correlator.config import DetectionConfig
 from correlator.context import IncidentContext as IncidentContext
-from correlator.context import SignInFacts, is_anchor
-from correlator.model import CredentialChange, Evidence, Severity
+from correlator.context import SignInFacts, SignInWindow, is_anchor
+from correlator.model import CredentialChange, Evidence, Finding, Severity
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,21 @@ class Rule:
     summary: Callable[[IncidentContext, Assessment], str]
     attacks: Callable[[IncidentContext, Assessment], tuple[str, ...]] = _no_extra_attacks
     anchors: Callable[[CredentialChange], bool] = is_anchor
+
+
+@dataclass(frozen=True)
+class SignInRule:
+    """One detection over a user's sign-ins, keyed by the successful sign-in it reports.
+
+    The engine offers every successful interactive sign-in with the sign-ins of the ``window``
+    before it, again whenever an earlier one arrives late, so the result does not depend on
+    arrival order. ``finding`` words the whole finding.
+    """
+
+    meta: RuleMeta
+    window: Callable[[DetectionConfig], int]
+    evaluate: Callable[[SignInWindow], Assessment | None]
+    finding: Callable[[SignInWindow, Assessment, str, int], Finding]
+
+
+AnyRule = Rule | SignInRule

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from correlator.errors import ConfigError
-from correlator.rules import ato_after_credential_change, vishing_chain
-from correlator.rules.base import Rule
+from correlator.rules import ato_after_credential_change, mfa_fatigue, vishing_chain
+from correlator.rules.base import AnyRule
 
-RULES: tuple[Rule, ...] = (ato_after_credential_change.RULE, vishing_chain.RULE)
+RULES: tuple[AnyRule, ...] = (
+    ato_after_credential_change.RULE,
+    vishing_chain.RULE,
+    mfa_fatigue.RULE,
+)
 
 
 def rule_ids() -> tuple[str, ...]:
     return tuple(rule.meta.id for rule in RULES)
 
 
-def select(enabled: Mapping[str, bool] | None = None) -> tuple[Rule, ...]:
+def select(enabled: Mapping[str, bool] | None = None) -> tuple[AnyRule, ...]:
     """Every known rule unless the configuration disables it, in the order above."""
     enabled = enabled or {}
     unknown = sorted(set(enabled) - set(rule_ids()))

@@ -19,6 +19,11 @@ DESCRIPTIONS = {
     "vishing_chain_self_service": "Caller posing as IT phoned the employee and talked them "
     "through a self-service password reset; the attacker signed in from a cloud server minutes "
     "later and registered an authenticator. No helpdesk involved.",
+    "mfa_fatigue_push_spam": "The attacker, holding the password, signed in again and again "
+    "from a VPN; the user declined or ignored the pushes for a quarter of an hour, then "
+    "approved one.",
+    "mfa_timeout_then_approve": "The user missed one push (phone in another room), signed in "
+    "again and approved it, from their own laptop at home.",
     "customer_call_then_own_reset": "A customer phoned the employee from outside; later that "
     "morning the employee reset their own password and signed in from their own laptop at "
     "home.",
@@ -56,7 +61,40 @@ def customer_call_then_own_reset(w: World) -> None:
     label(w, "lookalike", name, user, at, changes, "not_high", text, [sid], [call])
 
 
-PATTERNS = (vishing_chain_self_service, customer_call_then_own_reset)
+DECLINED = "MFA denied; user declined the authentication"
+NO_ANSWER = "MFA denied; user did not respond to mobile app notification"
+
+
+def mfa_fatigue_push_spam(w: World) -> None:
+    target = pick_user(w)
+    at = w.local(change_day(w), w.rng.uniform(19.0, 22.0), target.site.office_v4.place.utc_offset)
+    net = w.tenant.plan.attacker_vpn
+    ip, when, ids = net.address(w.rng), at, []
+    for _ in range(w.rng.randint(7, 11)):
+        detail = DECLINED if w.rng.random() < 0.6 else NO_ANSWER
+        ids.append(w.sign(Sign(target, when, net, ip, ATTACKER_MAC, error=500121, detail=detail)))
+        when += minutes(w, 0.7, 2.0)
+    ids.append(w.sign(Sign(target, when, net, ip, ATTACKER_MAC, "officehome", methods=MFA)))
+    text, name = DESCRIPTIONS["mfa_fatigue_push_spam"], "mfa_fatigue_push_spam"
+    label(w, "attack", name, target, at, [], "high", text, ids, [], ["mfa-fatigue"])
+
+
+def mfa_timeout_then_approve(w: World) -> None:
+    user = pick_user(w)
+    at = w.local(change_day(w), w.rng.uniform(8.0, 9.0), user.site.office_v4.place.utc_offset)
+    net, ip = home_network(user)
+    ids = [w.sign(Sign(user, at, net, ip, user.laptop, error=500121, detail=NO_ANSWER))]
+    ids.append(w.sign(Sign(user, at + minutes(w, 1, 3), net, ip, user.laptop, methods=MFA)))
+    text, name = DESCRIPTIONS["mfa_timeout_then_approve"], "mfa_timeout_then_approve"
+    label(w, "lookalike", name, user, at, [], "not_high", text, ids)
+
+
+PATTERNS = (
+    vishing_chain_self_service,
+    customer_call_then_own_reset,
+    mfa_fatigue_push_spam,
+    mfa_timeout_then_approve,
+)
 
 
 def run_patterns(w: World) -> None:

@@ -15,7 +15,7 @@ import orjson
 from correlator.cli import main
 from correlator.simulate import SimulationConfig, simulate, write_simulation
 
-GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden" / "ato_alerts.jsonl"
+GOLDEN = Path(__file__).parent / "golden" / "ato_alerts.jsonl"
 # Without the later detections' patterns: the tenant as it was when the golden file was written.
 TENANT = SimulationConfig(users=300, days=14, seed=3, attacks=9, patterns=False)
 RULE = "ato-after-credential-change"
