@@ -59,7 +59,7 @@ class DetectionConfig:
     travel_min_km: float = 500.0
     top_k: int = 8
     max_recent_signins: int = 48
-    suspect_retention_ms: int = 48 * HOUR_MS
+    suspect_retention_ms: int = 96 * HOUR_MS
     max_suspects: int = 8
     max_pending_changes: int = 16
     max_calls: int = 8
@@ -81,6 +81,11 @@ class DetectionConfig:
     chain_call_window_ms: int = 2 * HOUR_MS  # vishing-chain: inbound call -> credential change
     fatigue_min_denials: int = 5  # mfa-fatigue: denied or unanswered prompts before a success
     fatigue_window_ms: int = 30 * MINUTE_MS
+    keyed_retention_ms: int = 48 * HOUR_MS  # keyed stages: how long a key's events are kept
+    campaign_min_callees: int = 3  # call-campaign: distinct employees one number calls...
+    campaign_window_ms: int = 60 * MINUTE_MS  # ...within this sliding window
+    campaign_escalation_ms: int = 24 * HOUR_MS  # a callee's change or odd sign-in after a call
+    campaign_meeting_ms: int = 2 * MINUTE_MS  # calls this close together: a bridge dialling out
     weights: Weights = field(default_factory=Weights)
 
     def __post_init__(self) -> None:
@@ -119,6 +124,10 @@ _DURATION_KEYS = {
     "suspect_retention_hours": ("suspect_retention_ms", HOUR_MS),
     "chain_call_window_minutes": ("chain_call_window_ms", MINUTE_MS),
     "fatigue_window_minutes": ("fatigue_window_ms", MINUTE_MS),
+    "keyed_retention_hours": ("keyed_retention_ms", HOUR_MS),
+    "campaign_window_minutes": ("campaign_window_ms", MINUTE_MS),
+    "campaign_escalation_hours": ("campaign_escalation_ms", HOUR_MS),
+    "campaign_meeting_minutes": ("campaign_meeting_ms", MINUTE_MS),
 }
 
 

@@ -25,6 +25,7 @@ from correlator.config import DetectionConfig
 from correlator.context import SignInWindow
 from correlator.engine import baseline
 from correlator.engine.facts import to_facts
+from correlator.engine.forward import forwards_for
 from correlator.engine.join import (
     Incident,
     calls_before,
@@ -37,9 +38,10 @@ from correlator.engine.repository import MemoryStates, UserStates
 from correlator.engine.state import GeoPoint, SignInFacts, UserState
 from correlator.engine.trim import trim_state
 from correlator.identity import AliasMap
+from correlator.keyed import KeyedEvent
 from correlator.model import CallRecord, CredentialChange, Event, Finding, SignIn
 from correlator.rules import registry
-from correlator.rules.base import AnyRule, IncidentContext, Rule, SignInRule
+from correlator.rules.base import AnyRule, IncidentContext, KeyedRule, Rule, SignInRule
 
 NO_TIME = -(2**62)
 _Timed = TypeVar("_Timed", CredentialChange, CallRecord)
@@ -72,6 +74,9 @@ class Engine:
         self.rules = tuple(rules) if rules is not None else registry.select()
         self._rule_groups = _by_anchors([r for r in self.rules if isinstance(r, Rule)])
         self._signin_rules = [r for r in self.rules if isinstance(r, SignInRule)]
+        keyed = [r for r in self.rules if isinstance(r, KeyedRule)]
+        self._forward_to = frozenset(p for r in keyed for p in r.prefixes)
+        self.forwarded: list[KeyedEvent] = []  # for the keyed stages; see take_forwards
         self.enricher = enricher
         self.states: UserStates = states if states is not None else MemoryStates()
         self.aliases = aliases or AliasMap()
@@ -115,6 +120,8 @@ class Engine:
         name = type(event).__name__
         self.stats.events[name] = self.stats.events.get(name, 0) + 1
         self.states.mark_dirty(user)
+        if self._forward_to:
+            self.forwarded += forwards_for(event, state, self.config, self._forward_to)
         # Evaluate before trimming, so a change arriving later than the lateness still gets
         # one look at what the state holds (the unfamiliar sign-ins are kept longer for it).
         findings = self._evaluate(user, state) if self._may_matter(state, event) else []
@@ -122,6 +129,11 @@ class Engine:
             findings += self._evaluate_signins(user, state, time)
         trim_state(state, self.user_watermark(state), self.config)
         return findings
+
+    def take_forwards(self) -> list[KeyedEvent]:
+        """What the keyed stages need from the events processed since the last call."""
+        out, self.forwarded = self.forwarded, []
+        return out
 
     # -- storing each side of the join ------------------------------------------------------
 

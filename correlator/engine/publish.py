@@ -14,7 +14,7 @@ from correlator.config import DetectionConfig
 from correlator.context import Incident, IncidentContext, SignInWindow, finding_uid
 from correlator.engine.state import Emitted
 from correlator.model import Finding
-from correlator.rules.base import Assessment, Rule, SignInRule
+from correlator.rules.base import Assessment, KeyedFinding, Rule, SignInRule
 from correlator.rules.finding import build_finding, fingerprint
 
 
@@ -101,3 +101,39 @@ def publish_keyed(
     previous.revision += 1
     previous.fingerprint = print_
     return [rule.finding(ctx, assessment, "update", previous.revision)]
+
+
+def publish_keyed_finding(
+    rule_id: str, key: str, found: KeyedFinding, emitted: list[Emitted], config: DetectionConfig
+) -> list[Finding]:
+    """A keyed rule's finding: one per anchor under the key, updated when it changes.
+
+    An earlier event arriving late can move a group's anchor: the finding published under the
+    old anchor (now one of the group's members) is closed as superseded by the new one.
+    """
+    assessment = found.assessment
+    uid = finding_uid(rule_id, key, found.anchor_id)
+    print_ = fingerprint(assessment.severity, assessment.score, assessment.evidence, ())
+    previous = next((e for e in emitted if e.uid == uid), None)
+    superseded = [
+        e
+        for e in emitted
+        if not e.closed
+        and e.uid != uid
+        and e.anchor_id in found.members
+        and e.uid == finding_uid(rule_id, key, e.anchor_id)
+    ]
+    out: list[Finding] = []
+    if previous is None:
+        if assessment.severity >= config.publish_min_severity or superseded:
+            emitted.append(Emitted(uid, 1, print_, found.anchor_id, found.anchor_time))
+            out.append(found.build(uid, "create", 1))
+    elif previous.fingerprint != print_:
+        previous.revision += 1
+        previous.fingerprint = print_
+        out.append(found.build(uid, "update", previous.revision))
+    for old in superseded:
+        old.closed, old.revision = True, old.revision + 1
+        closed = found.build(old.uid, "close", old.revision)
+        out.append(msgspec.structs.replace(closed, superseded_by=uid))
+    return out

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from correlator.config import DetectionConfig
 from correlator.context import IncidentContext as IncidentContext
 from correlator.context import SignInFacts, SignInWindow, is_anchor
+from correlator.keyed import KeyContext
 from correlator.model import CredentialChange, Evidence, Finding, Severity
 
 
@@ -73,4 +74,28 @@ class SignInRule:
     finding: Callable[[SignInWindow, Assessment, str, int], Finding]
 
 
-AnyRule = Rule | SignInRule
+@dataclass(frozen=True)
+class KeyedFinding:
+    """One finding a keyed rule reports, anchored on the event that opened it."""
+
+    anchor_id: str
+    anchor_time: int
+    assessment: Assessment
+    build: Callable[[str, str, int], Finding]  # (uid, activity, revision) -> the finding
+    members: frozenset[str] = frozenset()  # ids of the events it groups (see publish)
+
+
+@dataclass(frozen=True)
+class KeyedRule:
+    """One detection over a non-user key (a phone number, a helpdesk agent, the tenant).
+
+    ``evaluate`` re-derives every finding from all the events stored under the key, so the
+    result does not depend on arrival order; the engine publishes creates and updates.
+    """
+
+    meta: RuleMeta
+    prefixes: tuple[str, ...]  # the key kinds it reads (keyed.NUMBER, keyed.AGENT...)
+    evaluate: Callable[[KeyContext], list[KeyedFinding]]
+
+
+AnyRule = Rule | SignInRule | KeyedRule

@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from correlator.errors import ConfigError
-from correlator.rules import ato_after_credential_change, mfa_fatigue, vishing_chain
+from correlator.rules import (
+    ato_after_credential_change,
+    call_campaign,
+    mfa_fatigue,
+    vishing_chain,
+)
 from correlator.rules.base import AnyRule
 
 RULES: tuple[AnyRule, ...] = (
     ato_after_credential_change.RULE,
     vishing_chain.RULE,
     mfa_fatigue.RULE,
+    call_campaign.RULE,
 )
 
 

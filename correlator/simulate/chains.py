@@ -11,7 +11,8 @@ from correlator.simulate.attacks import ATTACKER_MAC, attacker_number
 from correlator.simulate.calls import pstn_call
 from correlator.simulate.formats import Sign
 from correlator.simulate.records import self_service_reset, user_registered
-from correlator.simulate.scenarios import change_day, label, minutes, pick_user
+from correlator.simulate.scenarios import change_day, helpdesk_change, label, minutes, pick_user
+from correlator.simulate.tenant import User
 from correlator.simulate.world import World
 
 MFA = ("Password", "Mobile app notification")
@@ -24,6 +25,10 @@ DESCRIPTIONS = {
     "approved one.",
     "mfa_timeout_then_approve": "The user missed one push (phone in another room), signed in "
     "again and approved it, from their own laptop at home.",
+    "call_campaign_then_helpdesk": "One number rang five employees within the hour, one "
+    "after the other, then phoned the service desk as one of them and had the password reset.",
+    "conference_bridge": "A conference bridge dialled out to a dozen employees at the start of "
+    "a meeting, on two days; one of them reset their own password that afternoon.",
     "customer_call_then_own_reset": "A customer phoned the employee from outside; later that "
     "morning the employee reset their own password and signed in from their own laptop at "
     "home.",
@@ -89,7 +94,47 @@ def mfa_timeout_then_approve(w: World) -> None:
     label(w, "lookalike", name, user, at, [], "not_high", text, ids)
 
 
+def _unclaimed(w: World) -> list[User]:
+    return [u for u in w.tenant.users if u.upn not in w.busy and not u.helpdesk]
+
+
+def call_campaign_then_helpdesk(w: World) -> None:
+    callees = w.rng.sample(_unclaimed(w), 5)
+    target, agent = callees[1], w.rng.choice(w.tenant.agents)
+    w.busy.update(u.upn for u in callees)
+    at = w.local(change_day(w), w.rng.uniform(10.0, 14.0), target.site.office_v4.place.utc_offset)
+    number, when, calls = attacker_number(w), at - minutes(w, 90, 100), []
+    for callee in callees:  # one at a time: the crew works down a list
+        calls.append(w.add_call(pstn_call(w.rng, when, callee, number, w.rng.randrange(40, 200))))
+        when += minutes(w, 6, 12)
+    calls.append(w.add_call(pstn_call(w.rng, at - minutes(w, 5, 10), agent, number, 400)))
+    changes = helpdesk_change(w, target, agent, at, ["password_reset"], number, "employee_id")
+    text, name = DESCRIPTIONS["call_campaign_then_helpdesk"], "call_campaign_then_helpdesk"
+    label(w, "attack", name, target, at, changes, "high", text, [], calls, ["call-campaign"])
+
+
+def conference_bridge(w: World) -> None:
+    others = _unclaimed(w)
+    callees = w.rng.sample(others, min(12, len(others)))
+    w.busy.update(u.upn for u in callees)
+    bridge, day, calls = "+18005550142", change_day(w), []
+    for offset in (0, 1):
+        start = w.local(max(0, day - offset), 9.0, callees[0].site.office_v4.place.utc_offset)
+        for callee in callees:
+            at = start + w.rng.randrange(0, 40_000)
+            calls.append(w.add_call(pstn_call(w.rng, at, callee, bridge, 2700)))
+    user = callees[0]
+    at = w.local(day, 15.0, user.site.office_v4.place.utc_offset)
+    changes = w.add_audits(self_service_reset(w.rng, at, user, user.site.mobile_v4.address(w.rng)))
+    net, ip = home_network(user)
+    sid = w.sign(Sign(user, at + minutes(w, 5, 30), net, ip, user.laptop, "office", methods=MFA))
+    text = DESCRIPTIONS["conference_bridge"]
+    label(w, "lookalike", "conference_bridge", user, at, changes, "not_high", text, [sid], calls)
+
+
 PATTERNS = (
+    call_campaign_then_helpdesk,
+    conference_bridge,
     vishing_chain_self_service,
     customer_call_then_own_reset,
     mfa_fatigue_push_spam,
@@ -97,6 +142,15 @@ PATTERNS = (
 )
 
 
+# Unclaimed users each pattern needs; a tenant too small for one simply goes without it.
+NEEDS = {call_campaign_then_helpdesk: 5, conference_bridge: 4}
+
+
+def _free(w: World) -> int:
+    return len(_unclaimed(w))
+
+
 def run_patterns(w: World) -> None:
     for pattern in PATTERNS:
-        pattern(w)
+        if _free(w) >= NEEDS.get(pattern, 1):
+            pattern(w)
