@@ -44,6 +44,8 @@ class Profile(msgspec.Struct, omit_defaults=True):
     agents: dict[str, Seen] = msgspec.field(default_factory=dict)
     days: dict[int, int] = msgspec.field(default_factory=dict)  # epoch day -> sign-ins
     geo: list[GeoPoint] = msgspec.field(default_factory=list)  # newest last, bounded
+    # Solar UTC offsets (hours, from longitude) of the user's located sign-ins: where they live.
+    offsets: dict[str, Seen] = msgspec.field(default_factory=dict)
 
 
 class SignInFacts(msgspec.Struct, array_like=True, omit_defaults=True):
@@ -168,6 +170,7 @@ class IncidentContext:
     privileged: bool
     config: DetectionConfig
     previous_point: Callable[[int], GeoPoint | None]  # the last located sign-in before a time
+    history: tuple[CredentialChange, ...] = ()  # every change of the user still in state
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from correlator.context import GeoPoint, Maturity, Profile, Seen, SignInFacts, k
 MAX_GEO_POINTS = 4
 
 # The attributes a profile tracks, and how each is read off a sign-in.
-ATTRIBUTES: tuple[str, ...] = ("devices", "countries", "asns", "prefixes", "agents")
+ATTRIBUTES: tuple[str, ...] = ("devices", "countries", "asns", "prefixes", "agents", "offsets")
 
 
 def learn(
@@ -40,6 +40,7 @@ def learn(
     profile.days[day] = profile.days.get(day, 0) + 1
     if locates and facts.latitude is not None and facts.longitude is not None:
         _add_geo(profile, facts)
+        moved |= _touch(profile.offsets, str(round(facts.longitude / 15)), time, top_k)
     return moved
 
 
