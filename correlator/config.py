@@ -82,6 +82,7 @@ class DetectionConfig:
     chain_call_window_ms: int = 2 * HOUR_MS  # vishing-chain: inbound call -> credential change
     fatigue_min_denials: int = 5  # mfa-fatigue: denied or unanswered prompts before a success
     fatigue_window_ms: int = 30 * MINUTE_MS
+    exit_min_days: int = 3  # a VPN/hosting exit used on this many days is the user's own
     keyed_retention_ms: int = 48 * HOUR_MS  # keyed stages: how long a key's events are kept
     campaign_min_callees: int = 3  # call-campaign: distinct employees one number calls...
     campaign_window_ms: int = 60 * MINUTE_MS  # ...within this sliding window

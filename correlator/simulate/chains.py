@@ -6,13 +6,22 @@ record for record the tenant generated before they existed.
 
 from __future__ import annotations
 
+import dataclasses
+
 from correlator.simulate.activity import home_network
 from correlator.simulate.attacks import ATTACKER_MAC, attacker_number
 from correlator.simulate.calls import pstn_call
 from correlator.simulate.formats import Sign
 from correlator.simulate.records import admin_password_reset, self_service_reset, user_registered
-from correlator.simulate.scenarios import change_day, helpdesk_change, label, minutes, pick_user
-from correlator.simulate.tenant import User
+from correlator.simulate.scenarios import (
+    agent_time,
+    change_day,
+    helpdesk_change,
+    label,
+    minutes,
+    pick_user,
+)
+from correlator.simulate.tenant import User, phone
 from correlator.simulate.world import DAY_MS, World
 
 MFA = ("Password", "Mobile app notification")
@@ -35,6 +44,9 @@ DESCRIPTIONS = {
     "agent_reset_burst": "A helpdesk agent's account reset ten accounts in under an hour.",
     "helpdesk_busy_monday": "A helpdesk agent's busy Monday: a dozen verified resets for "
     "colleagues at the same site, spread over the working day.",
+    "lost_phone_own_vpn": "Phone lost: the desk wiped the old MFA methods after a verified "
+    "callback, and the new phone signed in through the privacy VPN the user has run for days, "
+    "then registered the authenticator.",
     "customer_call_then_own_reset": "A customer phoned the employee from outside; later that "
     "morning the employee reset their own password and signed in from their own laptop at "
     "home.",
@@ -194,6 +206,25 @@ def helpdesk_busy_monday(w: World) -> None:
     label(w, "lookalike", "helpdesk_busy_monday", agent, monday, changes, "not_high", text)
 
 
+def lost_phone_own_vpn(w: World) -> None:
+    user, agent = pick_user(w), w.rng.choice(w.tenant.agents)
+    day, offset = change_day(w), user.site.office_v4.place.utc_offset
+    vpn = w.tenant.plan.attacker_vpn  # a commercial VPN: the user's own, this time
+    ip = vpn.address(w.rng)
+    for earlier in range(max(0, day - 6), day):  # the VPN on the laptop, evening after evening
+        at = w.local(earlier, w.rng.uniform(19.0, 22.0), offset)
+        w.sign(Sign(user, at, vpn, ip, user.laptop, "outlook", methods=MFA))
+    at = agent_time(w, user, day)
+    changes = helpdesk_change(w, user, agent, at, ["mfa_reset"], user.mobile, "callback")
+    # Straight out of the box: registered to nobody, not yet enrolled in device management.
+    new_phone = dataclasses.replace(phone(w.rng), id="", trust="", compliant=False, managed=False)
+    when = at + minutes(w, 10, 30)
+    sid = w.sign(Sign(user, when, vpn, ip, new_phone, "mysignins", methods=("Password",)))
+    changes += w.add_audits(user_registered(w.rng, when + minutes(w, 1, 3), user, ip))
+    text = DESCRIPTIONS["lost_phone_own_vpn"]
+    label(w, "lookalike", "lost_phone_own_vpn", user, at, changes, "not_high", text, [sid])
+
+
 def _ip(w: World, user: User) -> str:
     return user.site.office_v4.address(w.rng)
 
@@ -208,6 +239,7 @@ PATTERNS = (
     helpdesk_after_hours_other_caller,
     agent_reset_burst,
     helpdesk_busy_monday,
+    lost_phone_own_vpn,
 )
 
 
