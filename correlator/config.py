@@ -82,6 +82,8 @@ class DetectionConfig:
     chain_call_window_ms: int = 2 * HOUR_MS  # vishing-chain: inbound call -> credential change
     fatigue_min_denials: int = 5  # mfa-fatigue: denied or unanswered prompts before a success
     fatigue_window_ms: int = 30 * MINUTE_MS
+    consent_window_ms: int = 2 * HOUR_MS  # consent-after-call: a call or change this long before
+    consent_trusted_apps: tuple[str, ...] = ()  # application names or ids consented freely
     exit_min_days: int = 3  # a VPN/hosting exit used on this many days is the user's own
     keyed_retention_ms: int = 48 * HOUR_MS  # keyed stages: how long a key's events are kept
     campaign_min_callees: int = 3  # call-campaign: distinct employees one number calls...
@@ -154,6 +156,7 @@ _DURATION_KEYS = {
     "keyed_retention_hours": ("keyed_retention_ms", HOUR_MS),
     "caller_lookback_hours": ("caller_lookback_ms", HOUR_MS),
     "burst_window_minutes": ("burst_window_ms", MINUTE_MS),
+    "consent_window_minutes": ("consent_window_ms", MINUTE_MS),
     "campaign_window_minutes": ("campaign_window_ms", MINUTE_MS),
     "campaign_escalation_hours": ("campaign_escalation_ms", HOUR_MS),
     "campaign_meeting_minutes": ("campaign_meeting_ms", MINUTE_MS),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import msgspec
 
 from correlator.config import DAY_MS, DetectionConfig
-from correlator.model import CallRecord, CredentialChange
+from correlator.model import AppConsent, CallRecord, CredentialChange
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -199,3 +199,18 @@ class SignInWindow:
 
     def uid(self, rule_id: str) -> str:
         return finding_uid(rule_id, self.user, self.signin.id)
+
+
+@dataclass(frozen=True)
+class ConsentContext:
+    """What a consent rule reads: one application consent and what came before it."""
+
+    user: str
+    consent: AppConsent
+    calls: tuple[CallRecord, ...]  # the user's calls in the window before the consent
+    changes: tuple[CredentialChange, ...]  # the user's credential changes in that window
+    config: DetectionConfig
+    user_id: str | None = None
+
+    def uid(self, rule_id: str) -> str:
+        return finding_uid(rule_id, self.user, self.consent.id)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from correlator.config import DetectionConfig
-from correlator.context import SignInWindow
 from correlator.engine import baseline
+from correlator.engine.anchored import consent_rules, signin_rules
 from correlator.engine.facts import to_facts
 from correlator.engine.forward import forwards_for
 from correlator.engine.join import (
@@ -33,18 +33,25 @@ from correlator.engine.join import (
     group_incidents,
     signins_between,
 )
-from correlator.engine.publish import publish, publish_keyed
+from correlator.engine.publish import publish
 from correlator.engine.repository import MemoryStates, UserStates
 from correlator.engine.state import GeoPoint, SignInFacts, UserState
 from correlator.engine.trim import trim_state
 from correlator.identity import AliasMap
 from correlator.keyed import KeyedEvent
-from correlator.model import CallRecord, CredentialChange, Event, Finding, SignIn
+from correlator.model import AppConsent, CallRecord, CredentialChange, Event, Finding, SignIn
 from correlator.rules import registry
-from correlator.rules.base import AnyRule, IncidentContext, KeyedRule, Rule, SignInRule
+from correlator.rules.base import (
+    AnyRule,
+    ConsentRule,
+    IncidentContext,
+    KeyedRule,
+    Rule,
+    SignInRule,
+)
 
 NO_TIME = -(2**62)
-_Timed = TypeVar("_Timed", CredentialChange, CallRecord)
+_Timed = TypeVar("_Timed", CredentialChange, CallRecord, AppConsent)
 
 
 class Enricher(Protocol):
@@ -74,6 +81,7 @@ class Engine:
         self.rules = tuple(rules) if rules is not None else registry.select()
         self._rule_groups = _by_anchors([r for r in self.rules if isinstance(r, Rule)])
         self._signin_rules = [r for r in self.rules if isinstance(r, SignInRule)]
+        self._consent_rules = [r for r in self.rules if isinstance(r, ConsentRule)]
         keyed = [r for r in self.rules if isinstance(r, KeyedRule)]
         self._forward_to = frozenset(p for r in keyed for p in r.prefixes)
         self.forwarded: list[KeyedEvent] = []  # for the keyed stages; see take_forwards
@@ -112,6 +120,8 @@ class Engine:
             stored = self._add_signin(state, event)
         elif isinstance(event, CredentialChange):
             stored = self._add_change(state, event)
+        elif isinstance(event, AppConsent):
+            stored = _insert_new(state.consents, event, self.config.max_calls)
         else:
             stored = self._add_call(state, event)
         if not stored:
@@ -125,8 +135,7 @@ class Engine:
         # Evaluate before trimming, so a change arriving later than the lateness still gets
         # one look at what the state holds (the unfamiliar sign-ins are kept longer for it).
         findings = self._evaluate(user, state) if self._may_matter(state, event) else []
-        if self._signin_rules and isinstance(event, SignIn) and event.interactive:
-            findings += self._evaluate_signins(user, state, time)
+        findings += self._anchored(user, state, event)
         trim_state(state, self.user_watermark(state), self.config)
         return findings
 
@@ -189,31 +198,15 @@ class Engine:
                     findings += self._assess(rule, ctx, state, owner)
         return findings
 
-    def _evaluate_signins(self, user: str, state: UserState, time: int) -> list[Finding]:
-        """Offer each sign-in rule the successes this sign-in can be a part of: itself, or
-        those up to the rule's window after it (when it arrived late)."""
-        findings: list[Finding] = []
-        for rule in self._signin_rules:
-            span = rule.window(self.config)
-            for facts in signins_between(state.recent, time, time + span):
-                if not (facts.success and facts.interactive):
-                    continue
-                before = signins_between(state.recent, facts.time - span, facts.time - 1)
-                ctx = SignInWindow(
-                    user,
-                    facts,
-                    tuple(before),
-                    state.profile,
-                    baseline.maturity(state.profile, facts.time - span, self.config),
-                    self.config,
-                    state.user_id,
-                )
-                assessment = rule.evaluate(ctx)
-                if assessment is not None:
-                    findings += publish_keyed(rule, ctx, assessment, state.emitted, self.config)
-        for finding in findings:
+    def _anchored(self, user: str, state: UserState, event: Event) -> list[Finding]:
+        found: list[Finding] = []
+        if self._signin_rules and isinstance(event, SignIn) and event.interactive:
+            found += signin_rules(self._signin_rules, user, state, event.time, self.config)
+        if self._consent_rules and not isinstance(event, SignIn):
+            found += consent_rules(self._consent_rules, user, state, event.time, self.config)
+        for finding in found:
             self.stats.findings[finding.activity] += 1
-        return findings
+        return found
 
     def _context(self, state: UserState, incident: Incident) -> IncidentContext:
         start, end = incident.window(self.config)

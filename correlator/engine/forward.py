@@ -25,7 +25,7 @@ from correlator.keyed import (
     number_key,
     signal_id,
 )
-from correlator.model import CallRecord, CredentialChange, Event
+from correlator.model import CallRecord, CredentialChange, Event, SignIn
 
 
 def forwards_for(
@@ -35,7 +35,9 @@ def forwards_for(
         return _call(event, state, config, prefixes)
     if isinstance(event, CredentialChange):
         return _change(event, state, config, prefixes)
-    if NUMBER not in prefixes or not event.interactive or not event.success:
+    if not isinstance(event, SignIn) or NUMBER not in prefixes:
+        return []
+    if not event.interactive or not event.success:
         return []
     facts = next((f for f in state.recent if f.id == event.id), None)
     if facts is None:

@@ -8,13 +8,15 @@ produces a second create.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from correlator.config import DetectionConfig
-from correlator.context import Incident, IncidentContext, SignInWindow, finding_uid
+from correlator.context import Incident, IncidentContext, finding_uid
 from correlator.engine.state import Emitted
 from correlator.model import Finding
-from correlator.rules.base import Assessment, KeyedFinding, Rule, SignInRule
+from correlator.rules.base import Assessment, KeyedFinding, Rule
 from correlator.rules.finding import build_finding, fingerprint
 
 
@@ -80,27 +82,27 @@ def _close(
     return closed
 
 
-def publish_keyed(
-    rule: SignInRule,
-    ctx: SignInWindow,
+def publish_anchored(
+    uid: str,
+    anchor: tuple[str, int],
     assessment: Assessment,
     emitted: list[Emitted],
     config: DetectionConfig,
+    build: Callable[[str, int], Finding],
 ) -> list[Finding]:
-    """A sign-in rule's finding: one per successful sign-in, updated when its evidence grows."""
-    uid = ctx.uid(rule.meta.id)
+    """A finding keyed by one event (a sign-in, a consent): created once, updated on change."""
     print_ = fingerprint(assessment.severity, assessment.score, assessment.evidence, ())
     previous = next((e for e in emitted if e.uid == uid), None)
     if previous is None:
         if assessment.severity < config.publish_min_severity:
             return []
-        emitted.append(Emitted(uid, 1, print_, ctx.signin.id, ctx.signin.time))
-        return [rule.finding(ctx, assessment, "create", 1)]
+        emitted.append(Emitted(uid, 1, print_, anchor[0], anchor[1]))
+        return [build("create", 1)]
     if previous.fingerprint == print_:
         return []
     previous.revision += 1
     previous.fingerprint = print_
-    return [rule.finding(ctx, assessment, "update", previous.revision)]
+    return [build("update", previous.revision)]
 
 
 def publish_keyed_finding(

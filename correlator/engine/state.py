@@ -13,7 +13,7 @@ from correlator.context import GeoPoint as GeoPoint
 from correlator.context import Profile as Profile
 from correlator.context import Seen as Seen
 from correlator.context import SignInFacts as SignInFacts
-from correlator.model import CallRecord, CredentialChange
+from correlator.model import AppConsent, CallRecord, CredentialChange
 
 
 class Emitted(msgspec.Struct, array_like=True):
@@ -32,6 +32,7 @@ class UserState(msgspec.Struct, omit_defaults=True):
     recent: list[SignInFacts] = msgspec.field(default_factory=list)  # sorted by time
     changes: list[CredentialChange] = msgspec.field(default_factory=list)  # sorted by time
     calls: list[CallRecord] = msgspec.field(default_factory=list)
+    consents: list[AppConsent] = msgspec.field(default_factory=list)  # sorted by time
     emitted: list[Emitted] = msgspec.field(default_factory=list)
     seen_ids: dict[int, int] = msgspec.field(default_factory=dict)  # id hash -> event time
     user_id: str | None = None

@@ -61,6 +61,9 @@ def trim_state(state: UserState, watermark: int, config: DetectionConfig) -> Non
     keep_calls = min(anchor, watermark - config.suspect_retention_ms) - config.call_lookback_ms
     if state.calls and state.calls[0].start < keep_calls:
         state.calls = [c for c in state.calls if c.start >= keep_calls]
+    keep_consents = watermark - config.suspect_retention_ms
+    if state.consents and state.consents[0].time < keep_consents:
+        state.consents = [c for c in state.consents if c.time >= keep_consents]
     if state.emitted:
         live = {c.id for c in state.changes}
         state.emitted = [

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from correlator.config import DetectionConfig
+from correlator.context import ConsentContext, SignInFacts, SignInWindow, is_anchor
 from correlator.context import IncidentContext as IncidentContext
-from correlator.context import SignInFacts, SignInWindow, is_anchor
 from correlator.keyed import KeyContext
 from correlator.model import CredentialChange, Evidence, Finding, Severity
 
@@ -98,4 +98,14 @@ class KeyedRule:
     evaluate: Callable[[KeyContext], list[KeyedFinding]]
 
 
-AnyRule = Rule | SignInRule | KeyedRule
+@dataclass(frozen=True)
+class ConsentRule:
+    """One detection over a user's application consents, keyed by the consent it reports;
+    re-offered when a call or change before it arrives late."""
+
+    meta: RuleMeta
+    evaluate: Callable[[ConsentContext], Assessment | None]
+    finding: Callable[[ConsentContext, Assessment, str, int], Finding]
+
+
+AnyRule = Rule | SignInRule | KeyedRule | ConsentRule

@@ -8,6 +8,7 @@ from correlator.errors import ConfigError
 from correlator.rules import (
     ato_after_credential_change,
     call_campaign,
+    consent_after_call,
     helpdesk_anomaly,
     helpdesk_burst,
     mfa_fatigue,
@@ -22,6 +23,7 @@ RULES: tuple[AnyRule, ...] = (
     call_campaign.RULE,
     helpdesk_anomaly.RULE,
     helpdesk_burst.RULE,
+    consent_after_call.RULE,
 )
 
 

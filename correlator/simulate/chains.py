@@ -11,6 +11,7 @@ import dataclasses
 from correlator.simulate.activity import home_network
 from correlator.simulate.attacks import ATTACKER_MAC, attacker_number
 from correlator.simulate.calls import pstn_call
+from correlator.simulate.consent import consent_phishing_call, wellknown_app_consent
 from correlator.simulate.formats import Sign
 from correlator.simulate.records import admin_password_reset, self_service_reset, user_registered
 from correlator.simulate.scenarios import (
@@ -240,6 +241,8 @@ PATTERNS = (
     agent_reset_burst,
     helpdesk_busy_monday,
     lost_phone_own_vpn,
+    consent_phishing_call,
+    wellknown_app_consent,
 )
 
 
