@@ -39,13 +39,8 @@ def signin_rules(
             ctx = SignInWindow(
                 user, facts, tuple(before), state.profile, maturity, config, state.user_id
             )
-            assessment = rule.evaluate(ctx)
-            if assessment is not None:
-                build = _bind(rule.finding, ctx, assessment)
-                anchor = (facts.id, facts.time)
-                findings += publish_anchored(
-                    ctx.uid(rule.meta.id), anchor, assessment, state.emitted, config, build
-                )
+            uid, anchor = ctx.uid(rule.meta.id), (facts.id, facts.time)
+            findings += _offer(rule.evaluate, rule.finding, ctx, uid, anchor, state, config)
     return findings
 
 
@@ -59,13 +54,8 @@ def consent_rules(
         changes = tuple(c for c in state.changes if consent.time - span <= c.time <= consent.time)
         ctx = ConsentContext(user, consent, calls, changes, config, state.user_id)
         for rule in rules:
-            assessment = rule.evaluate(ctx)
-            if assessment is not None:
-                build = _bind(rule.finding, ctx, assessment)
-                anchor = (consent.id, consent.time)
-                findings += publish_anchored(
-                    ctx.uid(rule.meta.id), anchor, assessment, state.emitted, config, build
-                )
+            uid, anchor = ctx.uid(rule.meta.id), (consent.id, consent.time)
+            findings += _offer(rule.evaluate, rule.finding, ctx, uid, anchor, state, config)
     return findings
 
 
@@ -75,7 +65,20 @@ def _consents_between(consents: list[AppConsent], start: int, end: int) -> list[
     return consents[low:high]
 
 
-def _bind(
-    finding: Callable[[_Ctx, Assessment, str, int], Finding], ctx: _Ctx, assessment: Assessment
-) -> Callable[[str, int], Finding]:
-    return lambda activity, revision: finding(ctx, assessment, activity, revision)
+def _offer(
+    evaluate: Callable[[_Ctx], Assessment | None],
+    finding: Callable[[_Ctx, Assessment, str, int], Finding],
+    ctx: _Ctx,
+    uid: str,
+    anchor: tuple[str, int],
+    state: UserState,
+    config: DetectionConfig,
+) -> list[Finding]:
+    assessment = evaluate(ctx)
+    if assessment is None:
+        return []
+
+    def build(activity: str, revision: int) -> Finding:
+        return finding(ctx, assessment, activity, revision)
+
+    return publish_anchored(uid, anchor, assessment, state.emitted, config, build)

@@ -11,7 +11,7 @@ from correlator import __version__
 from correlator.alerts import alert_key, encode_alert
 from correlator.config import DAY_MS
 from correlator.engine.engine import Engine
-from correlator.engine.repository import CachedStates
+from correlator.engine.repository import CachedStates, S
 from correlator.engine.state import UserState
 from correlator.errors import InvalidRecord
 from correlator.model import Event, Finding
@@ -21,6 +21,15 @@ from correlator.runtime.worker import BatchWorker
 from correlator.state.base import StateStore
 
 log = logging.getLogger(__name__)
+
+
+def persist_states(cached: CachedStates[S], store: StateStore, ttl_ms: int) -> None:
+    """The batch's changed states in one write, then forget the clean ones beyond the bound."""
+    payload = cached.dirty_payload()
+    if payload:
+        store.write_batch(payload, ttl_ms=ttl_ms)
+    cached.mark_clean()
+    cached.evict_clean()
 
 
 class CorrelateWorker(BatchWorker):
@@ -96,14 +105,8 @@ class CorrelateWorker(BatchWorker):
         self.findings[(finding.rule_id, severity, finding.activity)] += 1
 
     def persist(self) -> None:
-        cached = self.cached
-        if cached is None or self.store is None:
-            return
-        payload = cached.dirty_payload()
-        if payload:
-            self.store.write_batch(payload, ttl_ms=self.state_ttl_ms)
-        cached.mark_clean()
-        cached.evict_clean()
+        if self.cached is not None and self.store is not None:
+            persist_states(self.cached, self.store, self.state_ttl_ms)
 
     def reset_state(self) -> None:
         if self.cached is not None:

@@ -16,6 +16,7 @@ from correlator.errors import InvalidRecord
 from correlator.keyed import KeyedEvent
 from correlator.model import Finding
 from correlator.runtime.codec import decode_keyed
+from correlator.runtime.correlate_stage import persist_states
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.worker import BatchWorker
 from correlator.state.base import StateStore
@@ -68,14 +69,8 @@ class KeyedWorker(BatchWorker):
         self.findings[(finding.rule_id, finding.severity.name.lower(), finding.activity)] += 1
 
     def persist(self) -> None:
-        cached = self.cached
-        if cached is None or self.store is None:
-            return
-        payload = cached.dirty_payload()
-        if payload:
-            self.store.write_batch(payload, ttl_ms=self.state_ttl_ms)
-        cached.mark_clean()
-        cached.evict_clean()
+        if self.cached is not None and self.store is not None:
+            persist_states(self.cached, self.store, self.state_ttl_ms)
 
     def reset_state(self) -> None:
         if self.cached is not None:

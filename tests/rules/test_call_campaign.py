@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from msgspec.structs import replace
 
@@ -13,6 +11,8 @@ from correlator.engine.keyed import KeyedEngine
 from correlator.model import Event, Finding, Severity
 from correlator.rules.call_campaign import RULE
 from tests.engine.builders import ATTACKER, call, change, history, signin
+from tests.rules.cases import Case, check
+from tests.rules.cases import run as run_stages
 
 NUMBER, BAD = "+15550100", "+15550199"
 CONFIG = DetectionConfig(known_bad_numbers=(BAD,))
@@ -26,14 +26,6 @@ def ring(n: int, start: float = 0, gap: float = 10, number: str = NUMBER) -> lis
 
 def ticket_for(user: str, minutes: float, number: str = NUMBER) -> Event:
     return change("t1", minutes, user=user, source="ticket", caller_number=number, ticket_id="INC1")
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    events: list[Event]
-    expected: Severity | None
-    codes: tuple[str, ...] = ()
 
 
 U1 = "u1@northwind.test"
@@ -84,26 +76,13 @@ CASES = [
 
 
 def run(events: list[Event]) -> dict[str, Finding]:
-    engine, keyed = Engine(CONFIG, rules=[RULE]), KeyedEngine(CONFIG, [RULE])
-    latest: dict[str, Finding] = {}
-    for event in events:
-        assert engine.process(event) == []  # a keyed rule publishes only from the keyed stage
-        for item in engine.take_forwards():
-            latest.update((f.uid, f) for f in keyed.process(item))
-    return {uid: f for uid, f in latest.items() if f.activity != "close"}
+    return run_stages([RULE], events, CONFIG)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case(case: Case) -> None:
-    published = run(case.events)
-    if case.expected is None:
-        assert published == {}, [f.summary for f in published.values()]
-        return
-    assert len(published) == 1, [f.summary for f in published.values()]
-    finding = next(iter(published.values()))
-    assert finding.rule_id == "call-campaign" and finding.observables.phone_numbers
-    assert finding.severity == case.expected, finding.summary
-    assert set(case.codes) <= {e.code for e in finding.evidence}
+    finding = check(case, run(case.events), "call-campaign")
+    assert finding is None or finding.observables.phone_numbers
 
 
 def test_late_first_call_moves_the_anchor_and_closes_the_old_finding() -> None:

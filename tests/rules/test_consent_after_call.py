@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 from msgspec.structs import replace
 
 from correlator.config import MINUTE_MS, DetectionConfig
 from correlator.engine.engine import Engine
-from correlator.model import AppConsent, Event, Severity
+from correlator.model import AppConsent, Severity
 from correlator.rules.consent_after_call import RULE
 from correlator.sources import parse_record
 from tests.engine.builders import T0, USER, call, change, history
+from tests.rules.cases import Case, check, run
 
 MAIL = ("openid", "profile", "offline_access", "Mail.ReadWrite", "Mail.Send")
 BASIC = ("openid", "profile", "User.Read")
@@ -22,15 +21,6 @@ def consent(cid: str, minutes: float, scopes: tuple[str, ...] = MAIL, app: str =
             admin: bool = False) -> AppConsent:  # fmt: skip
     return AppConsent(id=cid, time=T0 + int(minutes * MINUTE_MS), user=USER, app=app,
                       app_id=f"sp-{app}", permissions=scopes, admin_consent=admin)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    events: list[Event]
-    expected: Severity | None
-    codes: tuple[str, ...] = ()
-    config: DetectionConfig = field(default_factory=DetectionConfig)
 
 
 CASES = [
@@ -74,14 +64,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case(case: Case) -> None:
-    published = {f.uid: f for f in Engine(case.config, rules=[RULE]).process_many(case.events)}
-    if case.expected is None:
-        assert published == {}, [f.summary for f in published.values()]
-        return
-    assert len(published) == 1
-    finding = next(iter(published.values()))
-    assert finding.rule_id == "consent-after-call" and finding.severity == case.expected
-    assert set(case.codes) <= {e.code for e in finding.evidence}, finding.summary
+    check(case, run([RULE], case.events, case.config), "consent-after-call")
 
 
 def test_a_late_call_revises_the_consent_it_preceded() -> None:

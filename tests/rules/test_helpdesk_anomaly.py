@@ -5,16 +5,13 @@ T0 is a Monday, 14:13 UTC (15:13 in London, 23:13 in Tokyo).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
 from correlator.config import DetectionConfig
-from correlator.engine.engine import Engine
-from correlator.engine.keyed import KeyedEngine
-from correlator.model import Event, Finding, Severity
+from correlator.model import Event, Severity
 from correlator.rules import helpdesk_anomaly, helpdesk_burst
 from tests.engine.builders import ABROAD, USER, change, history
+from tests.rules.cases import Case, check, run
 
 NIGHT = 8 * 60  # minutes after T0: 22:13 UTC, 23:13 in London
 
@@ -25,15 +22,6 @@ def ticket(cid: str, minutes: float, number: str = "+447700900001", **extra: obj
     fields.update(extra)
     event = change(cid, minutes, source="ticket", **fields)  # type: ignore[arg-type]
     return event
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    events: list[Event]
-    expected: Severity | None
-    codes: tuple[str, ...] = ()
-    config: DetectionConfig = field(default_factory=DetectionConfig)
 
 
 LONDON = DetectionConfig(default_timezone="Europe/London")
@@ -93,15 +81,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_change_case(case: Case) -> None:
-    engine = Engine(case.config, rules=[helpdesk_anomaly.RULE])
-    published = {f.uid: f for f in engine.process_many(case.events)}
-    if case.expected is None:
-        assert published == {}, [f.summary for f in published.values()]
-        return
-    assert len(published) == 1
-    finding = next(iter(published.values()))
-    assert finding.rule_id == "helpdesk-anomaly" and finding.severity == case.expected
-    assert set(case.codes) <= {e.code for e in finding.evidence}, finding.summary
+    check(case, run([helpdesk_anomaly.RULE], case.events, case.config), "helpdesk-anomaly")
 
 
 AGENT = "agent7@northwind.test"
@@ -146,27 +126,6 @@ BURSTS = [
 ]
 
 
-def run_keyed(events: list[Event]) -> dict[str, Finding]:
-    config = DetectionConfig()
-    engine, keyed = (
-        Engine(config, rules=[helpdesk_burst.RULE]),
-        KeyedEngine(config, [helpdesk_burst.RULE]),
-    )
-    latest: dict[str, Finding] = {}
-    for event in events:
-        engine.process(event)
-        for item in engine.take_forwards():
-            latest.update((f.uid, f) for f in keyed.process(item))
-    return latest
-
-
 @pytest.mark.parametrize("case", BURSTS, ids=[c.name for c in BURSTS])
 def test_burst_case(case: Case) -> None:
-    published = run_keyed(case.events)
-    if case.expected is None:
-        assert published == {}, [f.summary for f in published.values()]
-        return
-    assert len(published) == 1, [f.summary for f in published.values()]
-    finding = next(iter(published.values()))
-    assert finding.severity == case.expected, finding.summary
-    assert set(case.codes) <= {e.code for e in finding.evidence}
+    check(case, run([helpdesk_burst.RULE], case.events, case.config), "helpdesk-anomaly")

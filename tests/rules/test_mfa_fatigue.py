@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from msgspec.structs import replace
 
 from correlator.config import DetectionConfig
 from correlator.engine.engine import Engine
-from correlator.model import Event, Finding, Severity, SignIn
+from correlator.model import Finding, Severity, SignIn
 from correlator.rules.mfa_fatigue import RULE
 from tests.engine.builders import ATTACKER, HOME, history, signin
+from tests.rules.cases import Case, check, run
 
 DECLINED = "MFA denied; user declined the authentication"
 NO_ANSWER = "MFA denied; user did not respond to mobile app notification"
@@ -27,14 +26,6 @@ def refused(
 
 def burst(count: int, start: float = 0, detail: str = DECLINED, **kw: object) -> list[SignIn]:
     return [refused(f"d{i}", start + i * 2, detail, **kw) for i in range(count)]
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    events: list[Event]
-    expected: Severity | None
-    codes: tuple[str, ...] = ()
 
 
 CASES = [
@@ -92,15 +83,8 @@ def final(findings: list[Finding]) -> dict[str, Finding]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case(case: Case) -> None:
-    published = final(Engine(DetectionConfig(), rules=[RULE]).process_many(case.events))
-    if case.expected is None:
-        assert published == {}, [f.summary for f in published.values()]
-        return
-    assert len(published) == 1
-    finding = next(iter(published.values()))
-    assert finding.rule_id == "mfa-fatigue" and "T1621" in finding.attacks
-    assert finding.severity == case.expected, finding.summary
-    assert set(case.codes) <= {e.code for e in finding.evidence}
+    finding = check(case, run([RULE], case.events, case.config), "mfa-fatigue")
+    assert finding is None or "T1621" in finding.attacks
 
 
 def test_a_late_burst_revises_the_approval_it_preceded() -> None:
