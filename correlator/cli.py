@@ -39,6 +39,16 @@ def _simulate_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     p.set_defaults(func=cmd_simulate)
 
 
+def _learn_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("learn-egress", help="learn corporate egress networks from sign-in logs")
+    p.add_argument("paths", nargs="+", type=Path, help="files or directories (.json, .jsonl, .gz)")
+    p.add_argument("--geoip-dir", type=Path, help="directory with GeoIP2/GeoLite2 .mmdb files")
+    p.add_argument("--config", type=Path, help="YAML configuration file")
+    p.add_argument("--min-users", type=int, default=20, help="distinct users (default 20)")
+    p.add_argument("--out", type=Path, required=True, help="YAML file for learned_egress")
+    p.set_defaults(func=cmd_learn_egress)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="correlator",
@@ -49,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _replay_parser(sub)
     _simulate_parser(sub)
+    _learn_parser(sub)
     from correlator import cli_runtime
 
     cli_runtime.add_parsers(sub)
@@ -99,6 +110,36 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     parts = ", ".join(f"{k} {v}" for k, v in counts.items())
     print(
         f"wrote a tenant of {args.users} users over {args.days} days to {args.out}: {parts}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_learn_egress(args: argparse.Namespace) -> int:
+    import yaml
+
+    from correlator.engine.egress import EgressLearner
+    from correlator.engine.facts import to_facts
+    from correlator.model import SignIn
+    from correlator.runtime.replay import ReplayResult, input_files, parse_files
+    from correlator.wiring import build_enricher, build_normalizer, load_cli_settings
+
+    if args.min_users < 2:
+        raise ConfigError("--min-users must be at least 2")
+    settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
+    enricher, result = build_enricher(settings), ReplayResult()
+    events = parse_files(
+        input_files(args.paths), build_normalizer(settings), int(time.time() * 1000), result
+    )
+    learner = EgressLearner()
+    learner.observe_all(
+        (e.user, to_facts(enricher.enrich(e))) for e in events if isinstance(e, SignIn)
+    )
+    learned = learner.learned(args.min_users)
+    args.out.write_text(yaml.safe_dump(learned, sort_keys=True), encoding="utf-8")
+    print(
+        f"learned {len(learned['asns'])} ASNs and {len(learned['prefixes'])} networks used by "
+        f"at least {args.min_users} users; point learned_egress at {args.out}",
         file=sys.stderr,
     )
     return 0

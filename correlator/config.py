@@ -84,6 +84,8 @@ class DetectionConfig:
     fatigue_window_ms: int = 30 * MINUTE_MS
     consent_window_ms: int = 2 * HOUR_MS  # consent-after-call: a call or change this long before
     consent_trusted_apps: tuple[str, ...] = ()  # application names or ids consented freely
+    learned_asns: dict[int, int] = field(default_factory=dict)  # ASN -> distinct users
+    learned_prefixes: dict[str, int] = field(default_factory=dict)  # /24, /48 -> users
     exit_min_days: int = 3  # a VPN/hosting exit used on this many days is the user's own
     keyed_retention_ms: int = 48 * HOUR_MS  # keyed stages: how long a key's events are kept
     campaign_min_callees: int = 3  # call-campaign: distinct employees one number calls...
@@ -140,6 +142,7 @@ class Settings:
     intel: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_future_ms: int = DAY_MS
     rules: dict[str, bool] = field(default_factory=dict)  # rule id -> enabled; unnamed: on
+    learned_egress: str | None = None  # file written by `correlator learn-egress`
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (kafka...)
 
 
@@ -204,7 +207,7 @@ def settings_from_mapping(raw: dict[str, Any]) -> Settings:
     geoip = raw.get("geoip_dir", Settings.geoip_dir)
     intel = {str(k): tuple(str(x) for x in v) for k, v in (raw.get("intel") or {}).items()}
     known = {"corporate", "detection", "geoip_dir", "aliases", "intel", "max_future_hours"}
-    known.add("rules")
+    known.update(("rules", "learned_egress"))
     return Settings(
         detection=detection,
         geoip_dir=Path(geoip) if geoip else None,
@@ -212,6 +215,7 @@ def settings_from_mapping(raw: dict[str, Any]) -> Settings:
         intel=intel,
         max_future_ms=int(float(raw.get("max_future_hours", 24)) * HOUR_MS),
         rules=_rules_from(raw.get("rules") or {}),
+        learned_egress=str(raw["learned_egress"]) if raw.get("learned_egress") else None,
         extra={k: v for k, v in raw.items() if k not in known},
     )
 
@@ -233,6 +237,22 @@ def _rules_from(raw: Any) -> dict[str, bool]:
     return enabled
 
 
+def _learned_from(path: Path) -> dict[str, Any]:
+    """The networks ``correlator learn-egress`` wrote: corporate for novelty."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read learned_egress file {path}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"learned_egress file {path} must hold asns and prefixes")
+    try:
+        asns = {int(k): int(v) for k, v in (raw.get("asns") or {}).items()}
+        prefixes = {str(k): int(v) for k, v in (raw.get("prefixes") or {}).items()}
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"learned_egress file {path}: {exc}") from exc
+    return {"learned_asns": asns, "learned_prefixes": prefixes}
+
+
 def load_settings(path: Path | None) -> Settings:
     if path is None:
         return Settings()
@@ -243,6 +263,10 @@ def load_settings(path: Path | None) -> Settings:
     except yaml.YAMLError as exc:
         raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from exc
     settings = settings_from_mapping(raw)
+    if settings.learned_egress:
+        learned_path = path.parent / settings.learned_egress  # relative: next to the config
+        detection = replace(settings.detection, **_learned_from(learned_path))
+        settings = replace(settings, detection=detection)
     geoip = settings.geoip_dir
     if geoip is not None and not geoip.is_absolute():
         # A relative geoip_dir in a config file means "next to the config file".

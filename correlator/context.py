@@ -141,6 +141,12 @@ def known_before(profile: Profile, attribute: str, value: str | None, cutoff: in
     return seen is not None and seen.first < cutoff
 
 
+def learned_egress(config: DetectionConfig, facts: SignInFacts) -> int:
+    """How many of the tenant's users share this sign-in's network (0: not a learned egress)."""
+    by_asn = config.learned_asns.get(facts.asn, 0) if facts.asn is not None else 0
+    return max(by_asn, config.learned_prefixes.get(facts.prefix or "", 0))
+
+
 def exit_days(profile: Profile, prefix: str | None, cutoff: int) -> int:
     """On how many days before ``cutoff`` the user signed in through this anonymizing exit.
 

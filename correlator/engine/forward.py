@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from correlator.config import DetectionConfig
-from correlator.context import SignInFacts, known_before
+from correlator.context import SignInFacts, known_before, learned_egress
 from correlator.engine.state import UserState
 from correlator.keyed import (
     AGENT,
@@ -43,7 +43,7 @@ def forwards_for(
     if facts is None:
         return []
     calls = [c for c in _outside_calls(state.calls) if _follows(c, facts.time, config)]
-    return [_signin_signal(c, facts, state) for c in calls if _anomalous(facts, state, c)]
+    return [_signin_signal(c, facts, state) for c in calls if _anomalous(facts, state, c, config)]
 
 
 def _outside_calls(calls: Iterable[CallRecord]) -> list[CallRecord]:
@@ -64,7 +64,7 @@ def _call(
     out += [
         _signin_signal(call, f, state)
         for f in state.recent
-        if f.success and _follows(call, f.time, config) and _anomalous(f, state, call)
+        if f.success and _follows(call, f.time, config) and _anomalous(f, state, call, config)
     ]
     return out
 
@@ -86,9 +86,11 @@ def _change(
     return out
 
 
-def _anomalous(facts: SignInFacts, state: UserState, call: CallRecord) -> bool:
+def _anomalous(
+    facts: SignInFacts, state: UserState, call: CallRecord, config: DetectionConfig
+) -> bool:
     """A sign-in from a device and a network the user had not used before the call."""
-    if facts.corporate or facts.internal:
+    if facts.corporate or facts.internal or learned_egress(config, facts):
         return False
     profile, cutoff = state.profile, call.start
     if facts.device_id and known_before(profile, "devices", facts.device_id, cutoff):

@@ -12,7 +12,7 @@ prompt), Medium when it comes from the user's own laptop and network (the user r
 from __future__ import annotations
 
 from correlator.config import DetectionConfig
-from correlator.context import SignInFacts, SignInWindow, known_before
+from correlator.context import SignInFacts, SignInWindow, known_before, learned_egress
 from correlator.model import Evidence, Finding, Observables, Severity, SignInView, TimelineEntry
 from correlator.rules.base import Assessment, RuleMeta, SignInRule
 
@@ -49,7 +49,7 @@ def _unfamiliar(ctx: SignInWindow, cutoff: int) -> list[Evidence]:
         found.append(f"the approved sign-in came through {', '.join(s.anonymizer)} ({s.ip})")
     if not s.device_id or not known_before(ctx.profile, "devices", s.device_id, cutoff):
         found.append(f"from a device never seen before ({s.device_name or 'no device id'})")
-    if not (s.corporate or s.internal):
+    if not (s.corporate or s.internal or learned_egress(ctx.config, s)):
         if s.country and not known_before(ctx.profile, "countries", s.country, cutoff):
             found.append(f"from country {s.country}, never seen for this user")
         asn = str(s.asn) if s.asn is not None else None

@@ -65,6 +65,8 @@ class Runner:
         self.health = Health()
         self._backoff = INITIAL_BACKOFF_S
         self.metrics = metrics if metrics is not None else JobMetrics()
+        detection = settings.detection
+        self.metrics.learned_egress(len(detection.learned_asns), len(detection.learned_prefixes))
         self.store: StateStore | None = None
         self.producer = TrackedProducer(producer_config(bootstrap, run.kafka))
         self.dead_letters = DeadLetters(self.producer, run.topics.dlq)
