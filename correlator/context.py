@@ -2,7 +2,7 @@
 
 This module sits below both the engine and the rules (runtime → engine → rules → context →
 model): the engine builds these values, a rule only reads them. Everything here is plain data
-or a pure helper over it.
+or a pure function over it.
 """
 
 from __future__ import annotations
