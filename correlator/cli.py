@@ -42,6 +42,16 @@ def _simulate_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     p.set_defaults(func=cmd_simulate)
 
 
+def _learn_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("learn-egress", help="learn corporate egress networks from sign-in logs")
+    p.add_argument("paths", nargs="+", type=Path, help="files or directories (.json, .jsonl, .gz)")
+    p.add_argument("--geoip-dir", type=Path, help="directory with GeoIP2/GeoLite2 .mmdb files")
+    p.add_argument("--config", type=Path, help="YAML configuration file")
+    p.add_argument("--min-users", type=int, default=20, help="distinct users (default 20)")
+    p.add_argument("--out", type=Path, required=True, help="YAML file for learned_egress")
+    p.set_defaults(func=cmd_learn_egress)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="correlator",
@@ -52,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _replay_parser(sub)
     _simulate_parser(sub)
+    _learn_parser(sub)
     from correlator import cli_ingest, cli_runtime
 
     cli_runtime.add_parsers(sub)
@@ -62,7 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_replay(args: argparse.Namespace) -> int:
     from correlator.alerts import encode_alert, finding_to_ocsf, render_alert_text
     from correlator.runtime.replay import format_summary, replay
-    from correlator.wiring import build_engine, build_normalizer, load_cli_settings
+    from correlator.wiring import (
+        build_engine,
+        build_keyed_engine,
+        build_normalizer,
+        load_cli_settings,
+    )
 
     check_inputs(args.paths)
     settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
@@ -70,7 +86,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         engine = build_engine(settings)
         normalizer = build_normalizer(settings)
-        result = replay(args.paths, engine, normalizer, now_ms=int(time.time() * 1000))
+        now = int(time.time() * 1000)
+        result = replay(args.paths, engine, normalizer, now, keyed=build_keyed_engine(settings))
         for finding in result.findings:
             if args.pretty:
                 text = render_alert_text(finding_to_ocsf(finding, product_version=__version__))
@@ -126,6 +143,37 @@ def _log_thread_failure(args: threading.ExceptHookArgs) -> None:
     name = args.thread.name if args.thread is not None else "?"
     exc_info = (args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
     log.error("thread %s failed", name, exc_info=exc_info)
+
+
+def cmd_learn_egress(args: argparse.Namespace) -> int:
+    import yaml
+
+    from correlator.engine.egress import EgressLearner
+    from correlator.engine.facts import to_facts
+    from correlator.model import SignIn
+    from correlator.runtime.replay import ReplayResult, parse_files
+    from correlator.sources.files import input_files
+    from correlator.wiring import build_enricher, build_normalizer, load_cli_settings
+
+    if args.min_users < 2:
+        raise ConfigError("--min-users must be at least 2")
+    settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
+    enricher, result = build_enricher(settings), ReplayResult()
+    events = parse_files(
+        input_files(args.paths)[0], build_normalizer(settings), int(time.time() * 1000), result
+    )
+    learner = EgressLearner()
+    learner.observe_all(
+        (e.user, to_facts(enricher.enrich(e))) for e in events if isinstance(e, SignIn)
+    )
+    learned = learner.learned(args.min_users)
+    args.out.write_text(yaml.safe_dump(learned, sort_keys=True), encoding="utf-8")
+    print(
+        f"learned {len(learned['asns'])} ASNs and {len(learned['prefixes'])} networks used by "
+        f"at least {args.min_users} users; point learned_egress at {args.out}",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def tune_gc() -> None:

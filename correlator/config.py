@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -61,7 +62,7 @@ class DetectionConfig:
     travel_min_km: float = 500.0
     top_k: int = 8
     max_recent_signins: int = 48
-    suspect_retention_ms: int = 48 * HOUR_MS
+    suspect_retention_ms: int = 96 * HOUR_MS
     max_suspects: int = 8
     max_pending_changes: int = 16
     max_calls: int = 8
@@ -80,6 +81,26 @@ class DetectionConfig:
     corporate_asns: tuple[int, ...] = ()
     privileged_users: tuple[str, ...] = ()
     known_bad_numbers: tuple[str, ...] = ()
+    chain_call_window_ms: int = 2 * HOUR_MS  # vishing-chain: inbound call -> credential change
+    fatigue_min_denials: int = 5  # mfa-fatigue: denied or unanswered prompts before a success
+    fatigue_window_ms: int = 30 * MINUTE_MS
+    consent_window_ms: int = 2 * HOUR_MS  # consent-after-call: a call or change this long before
+    consent_trusted_apps: tuple[str, ...] = ()  # application names or ids consented freely
+    learned_asns: dict[int, int] = field(default_factory=dict)  # ASN -> distinct users
+    learned_prefixes: dict[str, int] = field(default_factory=dict)  # /24, /48 -> users
+    exit_min_days: int = 3  # a VPN/hosting exit used on this many days is the user's own
+    keyed_retention_ms: int = 48 * HOUR_MS  # keyed stages: how long a key's events are kept
+    campaign_min_callees: int = 3  # call-campaign: distinct employees one number calls...
+    campaign_window_ms: int = 60 * MINUTE_MS  # ...within this sliding window
+    campaign_escalation_ms: int = 24 * HOUR_MS  # a callee's change or odd sign-in after a call
+    campaign_meeting_ms: int = 2 * MINUTE_MS  # calls this close together: a bridge dialling out
+    working_hours: tuple[int, int] = (7, 19)  # helpdesk-anomaly: the target's local hours...
+    default_timezone: str | None = None  # ...in this zone, or the user's own (user_timezones),
+    user_timezones: dict[str, str] = field(default_factory=dict)  # else from their sign-ins
+    caller_lookback_ms: int = 72 * HOUR_MS  # one account requested by different callers
+    burst_agent_min: int = 5  # distinct accounts one agent resets within the burst window
+    burst_tenant_min: int = 12  # distinct accounts reset across the tenant within it
+    burst_window_ms: int = 60 * MINUTE_MS
     weights: Weights = field(default_factory=Weights)
 
     def __post_init__(self) -> None:
@@ -90,11 +111,29 @@ class DetectionConfig:
             raise ConfigError("detection scores must satisfy 0 < low <= medium <= high <= 100")
         if not 0.0 <= self.immature_factor <= 1.0:
             raise ConfigError("detection.immature_factor must lie in [0, 1]")
+        start, end = self.working_hours
+        if not 0 <= start < end <= 24:
+            raise ConfigError(
+                "detection.working_hours must be [start, end] with 0 <= start < end <= 24"
+            )
+        for zone in (self.default_timezone, *self.user_timezones.values()):
+            _check_zone(zone)
 
     @property
     def horizon_ms(self) -> int:
         """How far behind the newest event time per-event state must still be kept."""
         return self.lateness_ms + self.window_ms + self.skew_ms
+
+
+def _check_zone(name: str | None) -> None:
+    if name is None:
+        return
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"unknown time zone {name!r} (use an IANA name such as Europe/London)"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -104,6 +143,8 @@ class Settings:
     aliases: dict[str, str] = field(default_factory=dict)
     intel: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_future_ms: int = DAY_MS
+    rules: dict[str, bool] = field(default_factory=dict)  # rule id -> enabled; unnamed: on
+    learned_egress: str | None = None  # file written by `correlator learn-egress`
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (kafka...)
     # The live directory view (aliases and privileged users kept current by a directory sync);
     # None: the static ``aliases`` and ``detection.privileged_users`` alone.
@@ -118,6 +159,15 @@ _DURATION_KEYS = {
     "incident_gap_minutes": ("incident_gap_ms", MINUTE_MS),
     "call_lookback_hours": ("call_lookback_ms", HOUR_MS),
     "suspect_retention_hours": ("suspect_retention_ms", HOUR_MS),
+    "chain_call_window_minutes": ("chain_call_window_ms", MINUTE_MS),
+    "fatigue_window_minutes": ("fatigue_window_ms", MINUTE_MS),
+    "keyed_retention_hours": ("keyed_retention_ms", HOUR_MS),
+    "caller_lookback_hours": ("caller_lookback_ms", HOUR_MS),
+    "burst_window_minutes": ("burst_window_ms", MINUTE_MS),
+    "consent_window_minutes": ("consent_window_ms", MINUTE_MS),
+    "campaign_window_minutes": ("campaign_window_ms", MINUTE_MS),
+    "campaign_escalation_hours": ("campaign_escalation_ms", HOUR_MS),
+    "campaign_meeting_minutes": ("campaign_meeting_ms", MINUTE_MS),
 }
 
 
@@ -130,6 +180,8 @@ def _detection_from(raw: dict[str, Any], corporate: dict[str, Any]) -> Detection
             values[name] = int(float(value) * unit)
         elif key == "weights":
             values["weights"] = _weights_from(value)
+        elif key == "user_timezones":
+            values[key] = {str(k).lower(): str(v) for k, v in (value or {}).items()}
         elif key in known:
             values[key] = tuple(value) if isinstance(value, list) else value
         else:
@@ -161,14 +213,50 @@ def settings_from_mapping(raw: dict[str, Any]) -> Settings:
     geoip = raw.get("geoip_dir", Settings.geoip_dir)
     intel = {str(k): tuple(str(x) for x in v) for k, v in (raw.get("intel") or {}).items()}
     known = {"corporate", "detection", "geoip_dir", "aliases", "intel", "max_future_hours"}
+    known.update(("rules", "learned_egress"))
     return Settings(
         detection=detection,
         geoip_dir=Path(geoip) if geoip else None,
         aliases={str(k): str(v) for k, v in (raw.get("aliases") or {}).items()},
         intel=intel,
         max_future_ms=int(float(raw.get("max_future_hours", 24)) * HOUR_MS),
+        rules=_rules_from(raw.get("rules") or {}),
+        learned_egress=str(raw["learned_egress"]) if raw.get("learned_egress") else None,
         extra={k: v for k, v in raw.items() if k not in known},
     )
+
+
+def _rules_from(raw: Any) -> dict[str, bool]:
+    """``rules: {vishing-chain: {enabled: false}}`` (or ``vishing-chain: false``)."""
+    if not isinstance(raw, dict):
+        raise ConfigError("rules must map rule ids to {enabled: true|false}")
+    enabled: dict[str, bool] = {}
+    for rule_id, value in raw.items():
+        if isinstance(value, dict):
+            unknown = set(value) - {"enabled"}
+            if unknown:
+                raise ConfigError(f"unknown setting rules.{rule_id}.{sorted(unknown)[0]}")
+            value = value.get("enabled", True)
+        if not isinstance(value, bool):
+            raise ConfigError(f"rules.{rule_id}.enabled must be true or false")
+        enabled[str(rule_id)] = value
+    return enabled
+
+
+def _learned_from(path: Path) -> dict[str, Any]:
+    """The networks ``correlator learn-egress`` wrote: corporate for novelty."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read learned_egress file {path}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"learned_egress file {path} must hold asns and prefixes")
+    try:
+        asns = {int(k): int(v) for k, v in (raw.get("asns") or {}).items()}
+        prefixes = {str(k): int(v) for k, v in (raw.get("prefixes") or {}).items()}
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"learned_egress file {path}: {exc}") from exc
+    return {"learned_asns": asns, "learned_prefixes": prefixes}
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -184,6 +272,10 @@ def load_settings(path: Path | None) -> Settings:
         settings = settings_from_mapping(raw)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    if settings.learned_egress:
+        learned_path = path.parent / settings.learned_egress  # relative: next to the config
+        detection = replace(settings.detection, **_learned_from(learned_path))
+        settings = replace(settings, detection=detection)
     geoip = settings.geoip_dir
     if geoip is not None and not geoip.is_absolute():
         # A relative geoip_dir in a config file means "next to the config file".

@@ -24,8 +24,8 @@ from correlator.sources.reasons import IGNORED
 
 log = logging.getLogger(__name__)
 
-STAGES = ("normalize", "correlate")
-EVENT_KINDS = ("signin", "credential_change", "call")
+STAGES = ("normalize", "correlate", "keyed")
+EVENT_KINDS = ("signin", "credential_change", "call", "app_consent")
 BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 # Entra sign-in logs arrive minutes to hours late; backfills are days behind.
 LAG_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400, 604800)
@@ -118,6 +118,7 @@ class JobMetrics:
         self.assigned = g("correlator_assigned_partitions", "Partitions assigned.", "stage")
         self.watermark = g("correlator_watermark_timestamp_seconds", "Event time.", "partition")
         self.consumer_lag = g("correlator_consumer_lag_messages", "Lag.", "topic", "partition")
+        self.learned = g("correlator_learned_egress_networks", "Learned corporate egress.", "kind")
         h = self._histogram
         self.batch_s = h("correlator_batch_duration_seconds", "Batch time.", BATCH_BUCKETS, "stage")
         # Per batch and events partition: now minus the newest event time in it.
@@ -163,6 +164,11 @@ class JobMetrics:
                 metric.labels(stage)
 
     # -- wiring -----------------------------------------------------------------------------
+
+    def learned_egress(self, asns: int, prefixes: int) -> None:
+        """How many networks the configured learned_egress file counts as corporate."""
+        self.learned.labels("asn").set(asns)
+        self.learned.labels("prefix").set(prefixes)
 
     def track_state(self, size: Callable[[], tuple[int, int]]) -> None:
         """Export ``size()`` = (users, bytes), read on scrape at most every ``STATE_TTL_S``."""
@@ -229,6 +235,8 @@ class JobMetrics:
             self._add_all(self.dead_letters, dead.by_topic)
         if (engine := getattr(stage, "engine", None)) is not None:
             self._correlated(stage, engine)
+        elif (found := getattr(stage, "findings", None)) is not None:
+            self._add_all(self.findings, found)  # the keyed stage: findings, no user engine
 
     def _correlated(self, stage: Stage, engine: Any) -> None:
         self._add_all(self.findings, getattr(stage, "findings", {}))

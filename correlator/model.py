@@ -110,6 +110,7 @@ class SignIn(msgspec.Struct, frozen=True, omit_defaults=True, tag="signin"):
     category: str | None = None  # SignInLogs, NonInteractiveUserSignInLogs, ...
     source_format: str | None = None  # graph, azure-monitor, log-analytics
     network: NetworkInfo | None = None  # filled by enrichment
+    failure_detail: str | None = None  # status.additionalDetails: "MFA denied; user declined..."
 
     @property
     def kind(self) -> str:
@@ -159,7 +160,20 @@ class CallRecord(msgspec.Struct, frozen=True, omit_defaults=True, tag="call"):
         return self.start
 
 
-Event = SignIn | CredentialChange | CallRecord
+class AppConsent(msgspec.Struct, frozen=True, omit_defaults=True, tag="app_consent"):
+    """A user (or an admin, for everyone) granted an application delegated permissions."""
+
+    id: str
+    time: int
+    user: str  # who consented, normalised
+    app: str | None = None  # the service principal's display name
+    app_id: str | None = None  # the service principal's object id
+    permissions: tuple[str, ...] = ()  # delegated scopes: Mail.Read, offline_access...
+    admin_consent: bool = False
+    source_format: str | None = None
+
+
+Event = SignIn | CredentialChange | CallRecord | AppConsent
 
 
 def event_kind(event: Event) -> str:
@@ -167,6 +181,8 @@ def event_kind(event: Event) -> str:
         return "signin"
     if isinstance(event, CredentialChange):
         return "credential_change"
+    if isinstance(event, AppConsent):
+        return "app_consent"
     return "call"
 
 

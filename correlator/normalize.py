@@ -82,5 +82,7 @@ class Normalizer:
 
 def event_order(event: Event) -> tuple[int, int, str]:
     """Deterministic event-time order: ties broken by kind (changes, calls, sign-ins), then id."""
-    rank = {"CredentialChange": 0, "CallRecord": 1, "SignIn": 2}[type(event).__name__]
+    rank = {"CredentialChange": 0, "CallRecord": 1, "SignIn": 2, "AppConsent": 3}[
+        type(event).__name__
+    ]
     return event.time, rank, event.id

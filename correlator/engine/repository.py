@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from correlator.config import DAY_MS, DetectionConfig
 from correlator.engine.state import UserState, decode_state, encode_state
@@ -15,33 +16,56 @@ class UserStates(Protocol):
     def __iter__(self) -> Iterator[str]: ...
 
 
-class MemoryStates:
-    """All users in one dict: the embedded default and the replay runtime.
+S = TypeVar("S")
 
-    With ``horizon_ms``, a user whose newest event is older than the newest event seen minus the
+
+@dataclass(frozen=True)
+class Codec(Generic[S]):
+    """How one kind of keyed state is stored: msgpack bytes, and the empty state."""
+
+    encode: Callable[[S], bytes]
+    decode: Callable[[bytes], S]
+    empty: Callable[[], S]
+
+
+USER_CODEC: Codec[UserState] = Codec(encode_state, decode_state, UserState)
+
+
+class MemoryStates(Generic[S]):
+    """All states in one dict: the embedded default and the replay runtime.
+
+    With ``horizon_ms``, a key whose newest event is older than the newest event seen minus the
     horizon is forgotten, as Redis forgets idle users by TTL: otherwise every made-up UPN of a
     spraying campaign would stay in memory for the life of the process. Swept once per
-    ``horizon_ms / 8`` of event time, so the cost is a pass over the users every few days.
+    ``horizon_ms / 8`` of event time, so the cost is a pass over the keys every few days.
     """
 
-    def __init__(self, *, horizon_ms: int | None = None) -> None:
-        self._states: dict[str, UserState] = {}
+    def __init__(
+        self,
+        codec: Codec[S] = USER_CODEC,  # type: ignore[assignment]
+        *,
+        horizon_ms: int | None = None,
+        newest: Callable[[S], int] | None = None,
+    ) -> None:
+        self._codec = codec
+        self._states: dict[str, S] = {}
         self._horizon_ms = horizon_ms
-        self._newest = 0  # newest event time of any user
+        self._newest_of: Callable[[S], int] = newest or newest_event  # type: ignore[assignment]
+        self._newest = 0  # newest event time of any key
         self._next_sweep = 0
         self.forgotten = 0
 
-    def get(self, user: str) -> UserState:
+    def get(self, user: str) -> S:
         state = self._states.get(user)
         if state is None:
-            state = self._states[user] = UserState()
+            state = self._states[user] = self._codec.empty()
         return state
 
     def mark_dirty(self, user: str) -> None:
         # Nothing to write back (the dict is the state): only event time moves on.
         if self._horizon_ms is None:
             return
-        newest = newest_event(self._states[user])
+        newest = self._newest_of(self._states[user])
         if newest > self._newest:
             self._newest = newest
             if newest >= self._next_sweep:
@@ -50,9 +74,9 @@ class MemoryStates:
     def _sweep(self) -> None:
         assert self._horizon_ms is not None
         cutoff = self._newest - self._horizon_ms
-        idle = [user for user, state in self._states.items() if newest_event(state) < cutoff]
-        for user in idle:
-            del self._states[user]
+        idle = [key for key, state in self._states.items() if self._newest_of(state) < cutoff]
+        for key in idle:
+            del self._states[key]
         self.forgotten += len(idle)
         self._next_sweep = self._newest + max(self._horizon_ms // 8, 1)
 
@@ -63,7 +87,7 @@ class MemoryStates:
         return len(self._states)
 
     def encoded_size(self, user: str) -> int:
-        return len(encode_state(self._states[user]))
+        return len(self._codec.encode(self._states[user]))
 
 
 def state_horizon_ms(config: DetectionConfig) -> int:
@@ -87,16 +111,23 @@ class StoreLike(Protocol):
     def get_many(self, keys: list[str]) -> dict[str, bytes]: ...
 
 
-class CachedStates:
+class CachedStates(Generic[S]):
     """A write-back cache over a byte store: load a batch's users at once, flush the dirty ones.
 
     The runtime calls ``prefetch`` with the users of a batch, the engine reads and mutates, and
     ``dirty_payload`` hands the encoded states to the store's one-pipeline batch write.
     """
 
-    def __init__(self, store: StoreLike, *, max_cached: int = 100_000) -> None:
+    def __init__(
+        self,
+        store: StoreLike,
+        *,
+        max_cached: int = 100_000,
+        codec: Codec[S] = USER_CODEC,  # type: ignore[assignment]
+    ) -> None:
         self._store = store
-        self._cache: dict[str, UserState] = {}
+        self._codec = codec
+        self._cache: dict[str, S] = {}
         self._dirty: set[str] = set()
         self._max_cached = max_cached
 
@@ -108,10 +139,10 @@ class CachedStates:
         loaded = self._store.get_many(missing)
         for user in missing:
             data = loaded.get(user)
-            self._cache[user] = decode_state(data) if data else UserState()
+            self._cache[user] = self._codec.decode(data) if data else self._codec.empty()
         return True
 
-    def get(self, user: str) -> UserState:
+    def get(self, user: str) -> S:
         if user not in self._cache:
             self.prefetch([user])
         return self._cache[user]
@@ -124,7 +155,7 @@ class CachedStates:
 
     def dirty_payload(self) -> dict[str, bytes]:
         """The encoded states changed since the last ``mark_clean`` (kept until then)."""
-        return {user: encode_state(self._cache[user]) for user in self._dirty}
+        return {user: self._codec.encode(self._cache[user]) for user in self._dirty}
 
     def mark_clean(self) -> None:
         self._dirty.clear()

@@ -6,9 +6,13 @@ incident high-confidence, so one noisy signal (a new mobile carrier) never decid
 
 from __future__ import annotations
 
-from correlator.engine.baseline import known_before
-from correlator.engine.facts import distance_km
-from correlator.engine.state import SignInFacts
+from correlator.context import (
+    SignInFacts,
+    distance_km,
+    exit_days,
+    known_before,
+    learned_egress,
+)
 from correlator.model import CredentialChange, Evidence
 from correlator.rules.base import IncidentContext
 
@@ -92,6 +96,12 @@ def device_evidence(facts: SignInFacts, ctx: IncidentContext) -> list[Evidence]:
 def network_evidence(facts: SignInFacts, ctx: IncidentContext) -> list[Evidence]:
     if facts.corporate or facts.internal:
         return []
+    shared = learned_egress(ctx.config, facts)
+    if shared:
+        # A corporate exit nobody declared: not new, worth no points, but the alert says so.
+        org = f" ({facts.as_org})" if facts.as_org else ""
+        text = f"network AS{facts.asn}{org} is a corporate egress shared by {shared} users"
+        return [Evidence("network", "network.learned_egress", text, 0, facts.time, facts.id)]
     w, cutoff = ctx.config.weights, ctx.incident.first_time - ctx.config.skew_ms
     found: list[Evidence] = []
     if facts.country and not known_before(ctx.profile, "countries", facts.country, cutoff):
@@ -138,6 +148,16 @@ def anonymizer_evidence(facts: SignInFacts, ctx: IncidentContext) -> list[Eviden
         return []
     w = ctx.config.weights
     found: list[Evidence] = []
+    cutoff = ctx.incident.first_time - ctx.config.skew_ms
+    if facts.anonymizer and "tor" not in facts.anonymizer:
+        days = exit_days(ctx.profile, facts.prefix, cutoff)
+        if days >= ctx.config.exit_min_days:
+            # Worth no points, but the alert says why the VPN did not count.
+            text = (
+                f"{', '.join(facts.anonymizer)} exit {facts.prefix} is the user's own: "
+                f"signed in through it on {days} days before"
+            )
+            return [Evidence("anonymizer", "anonymizer.own_exit", text, 0, facts.time, facts.id)]
     if facts.anonymizer:
         kinds = ", ".join(facts.anonymizer)
         org = f" ({facts.as_org})" if facts.as_org else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
@@ -13,10 +14,11 @@ from correlator import __version__
 from correlator.alerts import alert_key, encode_alert
 from correlator.config import DAY_MS
 from correlator.engine.engine import Engine
-from correlator.engine.repository import CachedStates
+from correlator.engine.repository import CachedStates, S
+from correlator.engine.state import UserState
 from correlator.errors import InvalidRecord, TransientError
 from correlator.model import Event, Finding
-from correlator.runtime.codec import decode_event
+from correlator.runtime.codec import decode_event, encode_keyed
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.worker import BatchWorker
 from correlator.state.base import StateStore
@@ -32,6 +34,22 @@ def internal_error(exc: Exception) -> InvalidRecord:
     return InvalidRecord("internal_error", f"{type(exc).__name__}: {exc} (at {where})")
 
 
+def persist_states(
+    cached: CachedStates[S],
+    store: StateStore,
+    ttl_ms: int,
+    check: Callable[[], None] | None = None,
+) -> None:
+    """The batch's changed states in one write, then forget the clean ones beyond the bound."""
+    payload = cached.dirty_payload()
+    if payload:
+        store.write_batch(payload, ttl_ms=ttl_ms)
+    if check is not None:
+        check()  # before the commit: offsets must never outrun a wiped store
+    cached.mark_clean()
+    cached.evict_clean()
+
+
 class CorrelateWorker(BatchWorker):
     name = "correlate"
 
@@ -43,6 +61,7 @@ class CorrelateWorker(BatchWorker):
         dead_letters: DeadLetters,
         store: StateStore | None = None,
         job: str = "correlator",
+        keyed_topic: str | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -51,6 +70,8 @@ class CorrelateWorker(BatchWorker):
         self.marker: Marker | None = None
         self.partitions_lost = 0  # memory state dropped by rebalances
         self._revoked_from: set[tuple[str, int]] = set()
+        self.keyed_topic = keyed_topic
+        self.forwarded = 0  # messages produced for the keyed stages
         self.alerts_topic = alerts_topic
         self.dead_letters = dead_letters
         self.store = store
@@ -62,7 +83,7 @@ class CorrelateWorker(BatchWorker):
         self.state_ttl_ms = lookback * DAY_MS
 
     @property
-    def cached(self) -> CachedStates | None:
+    def cached(self) -> CachedStates[UserState] | None:
         states = self.engine.states
         return states if isinstance(states, CachedStates) else None
 
@@ -85,6 +106,16 @@ class CorrelateWorker(BatchWorker):
         for message, event in events:
             for finding in self._process(message, event):
                 self._publish(finding)
+            self._forward()
+
+    def _forward(self) -> None:
+        """Hand the keyed stages their share; produced before the commit, like the alerts."""
+        items = self.engine.take_forwards()
+        if self.keyed_topic is None:
+            return
+        for item in items:
+            self.producer.produce(self.keyed_topic, encode_keyed(item), key=item.key)
+        self.forwarded += len(items)
 
     def _process(self, message: Message, event: Event) -> list[Finding]:
         """The engine's findings for one event; its failures take one of two named paths.
@@ -113,15 +144,8 @@ class CorrelateWorker(BatchWorker):
         self.findings[(finding.rule_id, severity, finding.activity)] += 1
 
     def persist(self) -> None:
-        cached = self.cached
-        if cached is None or self.store is None:
-            return
-        payload = cached.dirty_payload()
-        if payload:
-            self.store.write_batch(payload, ttl_ms=self.state_ttl_ms)
-        self._check_store()  # before the commit: offsets must never outrun a wiped store
-        cached.mark_clean()
-        cached.evict_clean()
+        if self.cached is not None and self.store is not None:
+            persist_states(self.cached, self.store, self.state_ttl_ms, self._check_store)
 
     # -- memory state is one worker's ------------------------------------------------------
 

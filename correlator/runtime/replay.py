@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from correlator.engine.engine import Engine
+from correlator.engine.keyed import KeyedEngine
 from correlator.errors import InvalidRecord
 from correlator.model import Event, Finding, Severity, event_kind
 from correlator.normalize import Normalizer, event_order
@@ -88,8 +89,15 @@ def parse_files(
 
 
 def replay(
-    paths: Iterable[Path], engine: Engine, normalizer: Normalizer, now_ms: int
+    paths: Iterable[Path],
+    engine: Engine,
+    normalizer: Normalizer,
+    now_ms: int,
+    *,
+    keyed: KeyedEngine | None = None,
 ) -> ReplayResult:
+    """Every event through the user engine in event-time order; what it forwards goes through
+    the keyed engine (per phone number, agent, tenant) as the keyed stage would receive it."""
     result = ReplayResult()
     files, result.skipped = input_files(paths)
     events = parse_files(files, normalizer, now_ms, result)
@@ -97,6 +105,9 @@ def replay(
     for event in events:
         result.events[event_kind(event)] += 1
         result.findings.extend(engine.process(event))
+        for item in engine.take_forwards():
+            if keyed is not None:
+                result.findings.extend(keyed.process(item))
     return result
 
 

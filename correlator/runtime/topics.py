@@ -12,6 +12,7 @@ class Topics:
     tickets: str = "helpdesk.tickets"
     calls: str = "calls.records"
     events: str = "correlator.events"
+    keyed: str = "correlator.keyed"  # forwarded to the keyed stages, keyed by number/agent
     alerts: str = "correlator.alerts"
     dlq: str = "correlator.dlq"
 
@@ -21,4 +22,4 @@ class Topics:
 
     @property
     def all(self) -> tuple[str, ...]:
-        return (*self.raw, self.events, self.alerts, self.dlq)
+        return (*self.raw, self.events, self.keyed, self.alerts, self.dlq)

@@ -12,6 +12,7 @@ from typing import Any
 
 from correlator.simulate.activity import background
 from correlator.simulate.attacks import run_attacks
+from correlator.simulate.chains import run_patterns
 from correlator.simulate.lookalikes import (
     corporate_vpn_after_reset,
     failed_attack,
@@ -37,6 +38,7 @@ class SimulationConfig:
     start: datetime | None = None  # midnight UTC of day 0; DEFAULT_START when None
     attacks: int | None = None  # None: max(3, users // 50), so every attack variant appears
     lookalikes: bool = True  # scripted look-alikes and routine benign credential changes
+    patterns: bool = True  # the detections beyond the join (vishing chain...) and look-alikes
     noninteractive_ratio: float = 3.0  # token refreshes per interactive sign-in, on average
 
     def __post_init__(self) -> None:
@@ -112,6 +114,8 @@ def _simulate(config: SimulationConfig) -> Simulation:
         for finish in finishers:
             finish()
         routine_changes(w)
+    if config.patterns:
+        run_patterns(w)
     return _collect(w)
 
 

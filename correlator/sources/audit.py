@@ -11,8 +11,9 @@ from typing import Any
 
 from correlator.errors import InvalidRecord
 from correlator.identity import normalize_identity
-from correlator.model import CredentialChange
+from correlator.model import AppConsent, CredentialChange
 from correlator.sources.activities import PASSWORD_KINDS, classify
+from correlator.sources.consent import consent_from_graph, is_consent
 from correlator.sources.fields import arr, ip, is_placeholder, obj, resolve_user, text
 from correlator.sources.reasons import (
     FAILED_OPERATION,
@@ -39,13 +40,21 @@ def audit_from_graph(
     fallback_activity: object = None,
     fallback_ip: object = None,
     fallback_result: object = None,
-) -> CredentialChange:
+) -> CredentialChange | AppConsent:
     # Some exporters name the audit time createdDateTime, as sign-ins have it.
     time = _time(a.get("activityDateTime"), fallback_time or a.get("createdDateTime"))
     activity = _activity(a.get("activityDisplayName"), fallback_activity)
     targets = arr(a.get("targetResources"), "targetResources") or arr(
         a.get("targetResource"), "targetResource"
     )
+    if is_consent(activity):
+        result = a.get("result")
+        if _failed(fallback_result if result is None else result):
+            raise InvalidRecord(FAILED_OPERATION, "consent failed", field="result")
+        record_id = text(a.get("id"), "id") or _synthetic_id(a, activity, time)
+        return consent_from_graph(
+            a, record_id=record_id, time=time, targets=targets, source_format=source_format
+        )
     kind, method = _classify(a, activity, targets, fallback_result)
     target, (user, upn, target_id) = _target_user(targets)
     actor, actor_kind, by_other, actor_ip = _actor(

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from correlator.errors import InvalidRecord
-from correlator.model import CredentialChange, SignIn
+from correlator.model import AppConsent, CredentialChange, SignIn
 from correlator.sources.audit import audit_from_graph
 from correlator.sources.fields import get_ci, obj, text
 from correlator.sources.graph_signin import signin_from_graph
@@ -36,7 +36,7 @@ def monitor_signin(record: Mapping[str, Any]) -> SignIn:
     )
 
 
-def monitor_audit(record: Mapping[str, Any]) -> CredentialChange:
+def monitor_audit(record: Mapping[str, Any]) -> CredentialChange | AppConsent:
     properties = obj(get_ci(record, "properties"), "properties")
     category = str(get_ci(record, "category"))
     if category.lower() == _LEGACY_AUDIT:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from correlator.errors import InvalidRecord
-from correlator.model import CredentialChange, SignIn
+from correlator.model import AppConsent, CredentialChange, SignIn
 from correlator.sources.audit import audit_from_graph
 from correlator.sources.fields import text
 from correlator.sources.graph_signin import signin_from_graph
@@ -77,7 +77,7 @@ def la_signin(row: Mapping[str, Any]) -> SignIn:
     )
 
 
-def la_audit(row: Mapping[str, Any]) -> CredentialChange:
+def la_audit(row: Mapping[str, Any]) -> CredentialChange | AppConsent:
     return audit_from_graph(
         _rename(row, _AUDIT_COLUMNS),
         source_format=SOURCE_FORMAT,

@@ -80,6 +80,10 @@ def events_committed(bootstrap: str, run: RunSettings) -> int:
     return committed(bootstrap, f"{run.group_id}.correlate", run.topics.events, PARTITIONS)
 
 
+def keyed_committed(bootstrap: str, run: RunSettings) -> int:
+    return committed(bootstrap, f"{run.group_id}.keyed", run.topics.keyed, PARTITIONS)
+
+
 def test_sigkill_mid_stream_then_restart_loses_nothing(
     kafka_bootstrap: str,
     kafka_topics: TopicFactory,
@@ -110,6 +114,8 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
         wait_for(lambda: raw_committed(kafka_bootstrap, run) >= produced, 120, "normalize")
         total_events = len(read_topic(kafka_bootstrap, run.topics.events))
         wait_for(lambda: events_committed(kafka_bootstrap, run) >= total_events, 120, "correlate")
+        forwarded = len(read_topic(kafka_bootstrap, run.topics.keyed))
+        wait_for(lambda: keyed_committed(kafka_bootstrap, run) >= forwarded, 120, "keyed")
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0, log.read_text()[-3000:]
     finally:

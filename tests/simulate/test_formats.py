@@ -107,7 +107,9 @@ def test_audit_shape(sim: Simulation) -> None:
     services = {"Core Directory", "Authentication Methods", "Self-service Password Management"}
     for rec in sim.audits:
         assert set(rec) == AUDIT_KEYS
-        assert rec["category"] == "UserManagement" and rec["result"] == "success"
+        consent = rec["activityDisplayName"] == "Consent to application"
+        category = "ApplicationManagement" if consent else "UserManagement"
+        assert rec["category"] == category and rec["result"] == "success"
         assert rec["loggedByService"] in services
         assert rec["initiatedBy"]["app"] is None
         assert set(rec["initiatedBy"]["user"]) == AUDIT_USER_KEYS
