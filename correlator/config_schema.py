@@ -134,6 +134,8 @@ def _sections() -> list[tuple[str, Any, Any]]:
         ("intel", dict[str, list[str]]),
         ("max_future_hours", Number),
         ("rules", dict[str, bool | RuleToggle]),
+        ("learned_egress", str),
+        ("response", dict[str, Any]),
         ("kafka", Kafka),
         ("directory", Directory),
         ("topics", _topics_struct()),

@@ -143,7 +143,8 @@ def test_a_late_ticket_revises_the_published_finding() -> None:
     assert len(before) == 1, "the reset was published before the ticket arrived"
     published = next(iter(before.values()))
     ticket = change("t1", 0.5, source="ticket", ticket_id="INC1", verification_method="none")
-    found = engine.process(ticket)
+    # The ticket's skipped verification may open a helpdesk-anomaly finding of its own.
+    found = [f for f in engine.process(ticket) if f.rule_id == published.rule_id]
     assert [(f.uid, f.activity, f.revision) for f in found] == [
         (published.uid, "update", published.revision + 1)
     ]

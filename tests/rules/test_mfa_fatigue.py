@@ -90,7 +90,11 @@ def test_case(case: Case) -> None:
 def test_a_late_burst_revises_the_approval_it_preceded() -> None:
     """The approval first, the refusals after it (a lagging partition): the same final alert."""
     events = CASES[0].events
-    late = [e for e in events if e.id == "ok"] + [e for e in events if e.id != "ok"]
+    # The history stays first: only what lies within the lateness bound arrives out of order.
+    cutoff = max(e.time for e in events) - DetectionConfig().lateness_ms // 2
+    old = [e for e in events if e.time < cutoff]
+    recent = [e for e in events if e.time >= cutoff]
+    late = old + [e for e in recent if e.id == "ok"] + [e for e in recent if e.id != "ok"]
     in_order = final(Engine(DetectionConfig(), rules=[RULE]).process_many(events))
     reordered = final(Engine(DetectionConfig(), rules=[RULE]).process_many(late))
     assert in_order and set(in_order) == set(reordered)

@@ -42,9 +42,9 @@ def test_a_disabled_rule_publishes_nothing() -> None:
     "raw, message",
     [
         ({"no-such-rule": {"enabled": False}}, "unknown rule 'no-such-rule'"),
-        ({ATO: {"enable": False}}, f"unknown setting rules.{ATO}.enable"),
-        ({ATO: "off"}, "must be true or false"),
-        (["a"], "rules must map"),
+        ({ATO: {"enable": False}}, f"rules.{ATO}.enable: unknown setting"),
+        ({ATO: "off"}, f"rules.{ATO}: expected bool"),
+        (["a"], "rules: expected a mapping"),
     ],
 )
 def test_bad_rule_settings_are_config_errors(raw: object, message: str) -> None:
