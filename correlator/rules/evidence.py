@@ -9,7 +9,7 @@ from __future__ import annotations
 from correlator.engine.baseline import known_before
 from correlator.engine.facts import distance_km
 from correlator.engine.state import SignInFacts
-from correlator.model import CredentialChange, Evidence
+from correlator.model import VPN_APP, CredentialChange, Evidence
 from correlator.rules.base import IncidentContext
 
 CHANGE_NAMES = {
@@ -39,7 +39,7 @@ def device_evidence(facts: SignInFacts, ctx: IncidentContext) -> list[Evidence]:
     w, cutoff = ctx.config.weights, ctx.incident.first_time - ctx.config.skew_ms
     when = relative(facts.time, ctx.incident.first_time, "the " + change_label(ctx))
     found: list[Evidence] = []
-    if not facts.device_id:
+    if not facts.device_id and facts.app != VPN_APP:  # gateways report no device identity
         what = "an unregistered device (no device id)"
         found.append(
             Evidence(

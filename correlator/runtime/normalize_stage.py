@@ -16,7 +16,7 @@ from correlator.normalize import Normalizer
 from correlator.runtime.codec import encode_event
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.worker import BatchWorker
-from correlator.sources import decode_payload
+from correlator.sources import SyslogLine, decode_payload
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ class NormalizeWorker(BatchWorker):
 def _record_bytes(record: object) -> bytes:
     if isinstance(record, InvalidRecord):
         return b""
+    if isinstance(record, SyslogLine):
+        return bytes(record)  # the line as the gateway sent it, not JSON
     try:
         return orjson.dumps(record)
     except TypeError:

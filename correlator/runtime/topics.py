@@ -11,13 +11,14 @@ class Topics:
     audits: str = "entra.audits"
     tickets: str = "helpdesk.tickets"
     calls: str = "calls.records"
+    vpn: str = "vpn.auth"
     events: str = "correlator.events"
     alerts: str = "correlator.alerts"
     dlq: str = "correlator.dlq"
 
     @property
     def raw(self) -> tuple[str, ...]:
-        return (self.signins, self.audits, self.tickets, self.calls)
+        return (self.signins, self.audits, self.tickets, self.calls, self.vpn)
 
     @property
     def all(self) -> tuple[str, ...]:

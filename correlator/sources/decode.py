@@ -3,7 +3,8 @@
 Accepted bodies: one JSON object; a JSON array; a Graph page ``{"value": [...]}`` (with any
 ``@odata.*`` keys); an Azure Monitor / Event Hubs envelope ``{"records": [...]}``; JSON lines
 (each line may itself be a page or envelope, as blobs and Event Hub captures are). A UTF-8 BOM
-and the trailing commas of the Graph documentation examples are tolerated.
+and the trailing commas of the Graph documentation examples are tolerated. A body that is not
+JSON but starts like syslog (VPN gateways) gives one ``SyslogLine`` per line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import orjson
 
 from correlator.errors import InvalidRecord
 from correlator.sources.reasons import MALFORMED_JSON, TOO_LARGE
+from correlator.sources.syslog import looks_like_syslog, syslog_lines
 
 MAX_PAYLOAD = 256 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -53,6 +55,8 @@ def decode_lines(data: bytes, *, lines: bool = True) -> Decoded:
         body = body[3:]
     if not body.strip():
         return []
+    if looks_like_syslog(body):
+        return syslog_lines(body)
     doc = _loads(body)
     if doc is _FAILED:
         doc = _loads(_TRAILING_COMMA.sub(_keep_string_or_bracket, body))
