@@ -24,6 +24,7 @@ from correlator.simulate.lookalikes import (
 from correlator.simulate.network import GeoData
 from correlator.simulate.routine import routine_changes
 from correlator.simulate.tenant import build_tenant
+from correlator.simulate.vpn import routine_vpn_logins, vpn_after_reset, vpn_aliases, vpn_lookalike
 from correlator.simulate.world import World
 
 DEFAULT_START = datetime(2026, 10, 1, tzinfo=UTC)  # fixed, not the wall clock: reproducible
@@ -38,6 +39,8 @@ class SimulationConfig:
     attacks: int | None = None  # None: max(3, users // 50), so every attack variant appears
     lookalikes: bool = True  # scripted look-alikes and routine benign credential changes
     noninteractive_ratio: float = 3.0  # token refreshes per interactive sign-in, on average
+    # VPN gateway logins (syslog) and a VPN look-alike; with ``attacks`` None, a VPN takeover.
+    vpn: bool = True
 
     def __post_init__(self) -> None:
         if self.users < 1 or self.days < 1:
@@ -66,6 +69,8 @@ class Simulation:
     tenant_id: str = ""
     domain: str = ""
     users: list[dict[str, Any]] = field(default_factory=list)  # the directory, for alias maps
+    vpn: list[str] = field(default_factory=list)  # VPN gateway syslog lines, oldest first
+    aliases: dict[str, str] = field(default_factory=dict)  # VPN short names -> UPN
 
 
 def _start_ms(config: SimulationConfig) -> int:
@@ -112,7 +117,18 @@ def _simulate(config: SimulationConfig) -> Simulation:
         for finish in finishers:
             finish()
         routine_changes(w)
+    if config.vpn:
+        _vpn(w, config)
     return _collect(w)
+
+
+def _vpn(w: World, config: SimulationConfig) -> None:
+    # Last, so that a seed's Entra sign-ins, audits and calls stay what they were without it.
+    routine_vpn_logins(w)
+    if config.attacks is None:  # an explicit count is the Entra attacks' count, exactly
+        vpn_after_reset(w)
+    if config.lookalikes:
+        vpn_lookalike(w)
 
 
 def _collect(w: World) -> Simulation:
@@ -121,6 +137,7 @@ def _collect(w: World) -> Simulation:
     w.audits.sort(key=lambda r: r["activityDateTime"])
     w.tickets.sort(key=lambda r: r["time"])
     w.calls.sort(key=lambda r: r["startDateTime"])
+    w.vpn.sort(key=lambda entry: entry[0])
     users = [
         {
             "id": u.id,
@@ -144,4 +161,6 @@ def _collect(w: World) -> Simulation:
         tenant_id=w.tenant.id,
         domain=w.tenant.domain,
         users=users,
+        vpn=[line for _, line in w.vpn],
+        aliases=vpn_aliases(w) if w.vpn else {},
     )

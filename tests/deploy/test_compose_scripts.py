@@ -104,6 +104,7 @@ def test_every_raw_topic_receives_the_simulated_logs(produced: tuple[Path, Path]
         topics.tickets: len((logs / "helpdesk" / "tickets.jsonl").read_bytes().splitlines()),
         topics.calls: 1,
         topics.signins: len(list((logs / "signins").glob("page-*.json"))),
+        topics.vpn: len((logs / "vpn" / "gateways.log").read_bytes().splitlines()),
     }
     assert {t: len(_messages(out, t)) for t in topics.raw} == expected
 
