@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     from correlator import cli_runtime
 
     cli_runtime.add_parsers(sub)
+    from correlator.respond import cli as respond_cli
+
+    respond_cli.add_parser(sub)
     return parser
 
 

@@ -15,6 +15,7 @@ class Topics:
     events: str = "correlator.events"
     alerts: str = "correlator.alerts"
     dlq: str = "correlator.dlq"
+    actions: str = "correlator.actions"  # what the responder did or withheld, per finding
 
     @property
     def raw(self) -> tuple[str, ...]:
@@ -22,4 +23,4 @@ class Topics:
 
     @property
     def all(self) -> tuple[str, ...]:
-        return (*self.raw, self.events, self.alerts, self.dlq)
+        return (*self.raw, self.events, self.alerts, self.dlq, self.actions)
