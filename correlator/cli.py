@@ -61,12 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_replay(args: argparse.Namespace) -> int:
     from correlator.alerts import encode_alert, finding_to_ocsf, render_alert_text
     from correlator.runtime.replay import format_summary, replay
-    from correlator.wiring import build_engine, build_normalizer, load_cli_settings
+    from correlator.wiring import (
+        build_engine,
+        build_keyed_engine,
+        build_normalizer,
+        load_cli_settings,
+    )
 
     settings = load_cli_settings(args.config, geoip_dir=args.geoip_dir)
     engine = build_engine(settings)
     normalizer = build_normalizer(settings)
-    result = replay(args.paths, engine, normalizer, now_ms=int(time.time() * 1000))
+    now = int(time.time() * 1000)
+    result = replay(args.paths, engine, normalizer, now, keyed=build_keyed_engine(settings))
     out = args.out.open("wb") if args.out else sys.stdout.buffer
     try:
         for finding in result.findings:

@@ -35,7 +35,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stage", choices=("all", "normalize", "correlate"))
+    p.add_argument("--stage", choices=("all", "normalize", "correlate", "keyed"))
     p.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (host:port,...)")
     p.add_argument("--group-id", help="consumer group prefix (default correlator)")
     p.add_argument("--state", help="memory (default), redis://… or rediss://…")

@@ -59,7 +59,7 @@ class DetectionConfig:
     travel_min_km: float = 500.0
     top_k: int = 8
     max_recent_signins: int = 48
-    suspect_retention_ms: int = 48 * HOUR_MS
+    suspect_retention_ms: int = 96 * HOUR_MS
     max_suspects: int = 8
     max_pending_changes: int = 16
     max_calls: int = 8
@@ -78,6 +78,14 @@ class DetectionConfig:
     corporate_asns: tuple[int, ...] = ()
     privileged_users: tuple[str, ...] = ()
     known_bad_numbers: tuple[str, ...] = ()
+    chain_call_window_ms: int = 2 * HOUR_MS  # vishing-chain: inbound call -> credential change
+    fatigue_min_denials: int = 5  # mfa-fatigue: denied or unanswered prompts before a success
+    fatigue_window_ms: int = 30 * MINUTE_MS
+    keyed_retention_ms: int = 48 * HOUR_MS  # keyed stages: how long a key's events are kept
+    campaign_min_callees: int = 3  # call-campaign: distinct employees one number calls...
+    campaign_window_ms: int = 60 * MINUTE_MS  # ...within this sliding window
+    campaign_escalation_ms: int = 24 * HOUR_MS  # a callee's change or odd sign-in after a call
+    campaign_meeting_ms: int = 2 * MINUTE_MS  # calls this close together: a bridge dialling out
     weights: Weights = field(default_factory=Weights)
 
     def __post_init__(self) -> None:
@@ -102,6 +110,7 @@ class Settings:
     aliases: dict[str, str] = field(default_factory=dict)
     intel: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_future_ms: int = DAY_MS
+    rules: dict[str, bool] = field(default_factory=dict)  # rule id -> enabled; unnamed: on
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read (kafka...)
 
 
@@ -113,6 +122,12 @@ _DURATION_KEYS = {
     "incident_gap_minutes": ("incident_gap_ms", MINUTE_MS),
     "call_lookback_hours": ("call_lookback_ms", HOUR_MS),
     "suspect_retention_hours": ("suspect_retention_ms", HOUR_MS),
+    "chain_call_window_minutes": ("chain_call_window_ms", MINUTE_MS),
+    "fatigue_window_minutes": ("fatigue_window_ms", MINUTE_MS),
+    "keyed_retention_hours": ("keyed_retention_ms", HOUR_MS),
+    "campaign_window_minutes": ("campaign_window_ms", MINUTE_MS),
+    "campaign_escalation_hours": ("campaign_escalation_ms", HOUR_MS),
+    "campaign_meeting_minutes": ("campaign_meeting_ms", MINUTE_MS),
 }
 
 
@@ -155,14 +170,33 @@ def settings_from_mapping(raw: dict[str, Any]) -> Settings:
     geoip = raw.get("geoip_dir", Settings.geoip_dir)
     intel = {str(k): tuple(str(x) for x in v) for k, v in (raw.get("intel") or {}).items()}
     known = {"corporate", "detection", "geoip_dir", "aliases", "intel", "max_future_hours"}
+    known.add("rules")
     return Settings(
         detection=detection,
         geoip_dir=Path(geoip) if geoip else None,
         aliases={str(k): str(v) for k, v in (raw.get("aliases") or {}).items()},
         intel=intel,
         max_future_ms=int(float(raw.get("max_future_hours", 24)) * HOUR_MS),
+        rules=_rules_from(raw.get("rules") or {}),
         extra={k: v for k, v in raw.items() if k not in known},
     )
+
+
+def _rules_from(raw: Any) -> dict[str, bool]:
+    """``rules: {vishing-chain: {enabled: false}}`` (or ``vishing-chain: false``)."""
+    if not isinstance(raw, dict):
+        raise ConfigError("rules must map rule ids to {enabled: true|false}")
+    enabled: dict[str, bool] = {}
+    for rule_id, value in raw.items():
+        if isinstance(value, dict):
+            unknown = set(value) - {"enabled"}
+            if unknown:
+                raise ConfigError(f"unknown setting rules.{rule_id}.{sorted(unknown)[0]}")
+            value = value.get("enabled", True)
+        if not isinstance(value, bool):
+            raise ConfigError(f"rules.{rule_id}.enabled must be true or false")
+        enabled[str(rule_id)] = value
+    return enabled
 
 
 def load_settings(path: Path | None) -> Settings:

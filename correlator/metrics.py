@@ -211,6 +211,8 @@ class JobMetrics:
             self._add_all(self.dead_letters, dead.by_topic)
         if (engine := getattr(stage, "engine", None)) is not None:
             self._correlated(stage, engine)
+        elif (found := getattr(stage, "findings", None)) is not None:
+            self._add_all(self.findings, found)  # the keyed stage: findings, no user engine
 
     def _correlated(self, stage: Stage, engine: Any) -> None:
         self._add_all(self.findings, getattr(stage, "findings", {}))

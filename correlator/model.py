@@ -116,6 +116,7 @@ class SignIn(msgspec.Struct, frozen=True, omit_defaults=True, tag="signin"):
     source_format: str | None = None  # graph, azure-monitor, log-analytics, a VPN format
     gateway: str | None = None  # VPN sign-ins: the gateway, portal or firewall that logged it
     network: NetworkInfo | None = None  # filled by enrichment
+    failure_detail: str | None = None  # status.additionalDetails: "MFA denied; user declined..."
 
     @property
     def kind(self) -> str:

@@ -155,8 +155,10 @@ def resolve_run_settings(
 
 
 def _validate(settings: RunSettings) -> None:
-    if settings.stage not in ("all", "normalize", "correlate"):
-        raise ConfigError(f"stage must be all, normalize or correlate, got {settings.stage!r}")
+    if settings.stage not in ("all", "normalize", "correlate", "keyed"):
+        raise ConfigError(
+            f"stage must be all, normalize, correlate or keyed, got {settings.stage!r}"
+        )
     state = settings.state
     if state != "memory" and not state.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"state must be memory, redis://… or rediss://…, got {state!r}")

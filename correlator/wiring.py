@@ -7,10 +7,13 @@ from pathlib import Path
 
 from correlator.config import Settings, load_settings
 from correlator.engine.engine import Engine
+from correlator.engine.keyed import KeyedEngine, KeyStates
 from correlator.engine.repository import UserStates
 from correlator.enrich import GeoIpEnricher
 from correlator.identity import AliasMap
 from correlator.normalize import Normalizer
+from correlator.rules import registry
+from correlator.rules.base import KeyedRule
 
 
 def load_cli_settings(config: Path | None, *, geoip_dir: Path | None = None) -> Settings:
@@ -36,7 +39,14 @@ def build_engine(settings: Settings, *, states: UserStates | None = None) -> Eng
         enricher=build_enricher(settings),
         states=states,
         aliases=AliasMap(settings.aliases),
+        rules=registry.select(settings.rules),
     )
+
+
+def build_keyed_engine(settings: Settings, *, states: KeyStates | None = None) -> KeyedEngine:
+    """The keyed stages' engine: the enabled rules keyed by phone number, agent or tenant."""
+    rules = [r for r in registry.select(settings.rules) if isinstance(r, KeyedRule)]
+    return KeyedEngine(settings.detection, rules, states=states)
 
 
 def build_normalizer(settings: Settings) -> Normalizer:

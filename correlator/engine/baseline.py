@@ -6,10 +6,8 @@ change time, so it gives the same answer whichever of the two events was process
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from correlator.config import DAY_MS, DetectionConfig
-from correlator.engine.state import GeoPoint, Profile, Seen, SignInFacts
+from correlator.context import GeoPoint, Maturity, Profile, Seen, SignInFacts, known_before
 
 MAX_GEO_POINTS = 4
 
@@ -74,14 +72,6 @@ def _add_geo(profile: Profile, facts: SignInFacts) -> None:
         del profile.geo[0]
 
 
-def known_before(profile: Profile, attribute: str, value: str | None, cutoff: int) -> bool:
-    """Was ``value`` seen in a successful sign-in before ``cutoff`` (event time)?"""
-    if not value:
-        return False
-    seen = getattr(profile, attribute).get(value)
-    return seen is not None and seen.first < cutoff
-
-
 def unfamiliar(profile: Profile, facts: SignInFacts, cutoff: int) -> bool:
     """Does the sign-in show a device, country or network the user had not used before?"""
     if facts.anonymizer or not facts.device_id:
@@ -93,18 +83,6 @@ def unfamiliar(profile: Profile, facts: SignInFacts, cutoff: int) -> bool:
     return not known_before(profile, "countries", facts.country, cutoff) or (
         facts.asn is not None and not known_before(profile, "asns", str(facts.asn), cutoff)
     )
-
-
-def first_seen(profile: Profile, attribute: str, value: str | None) -> int | None:
-    seen = getattr(profile, attribute).get(value) if value else None
-    return seen.first if seen else None
-
-
-@dataclass(frozen=True)
-class Maturity:
-    signins: int
-    days: int
-    mature: bool
 
 
 def maturity(profile: Profile, cutoff: int, config: DetectionConfig) -> Maturity:

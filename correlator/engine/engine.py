@@ -17,16 +17,15 @@ from __future__ import annotations
 import bisect
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-import msgspec
-
 from correlator.config import DetectionConfig
+from correlator.context import SignInWindow
 from correlator.engine import baseline
 from correlator.engine.facts import to_facts
-from correlator.engine.findings import build_finding, fingerprint
+from correlator.engine.forward import forwards_for
 from correlator.engine.join import (
     Incident,
     calls_before,
@@ -34,13 +33,15 @@ from correlator.engine.join import (
     group_incidents,
     signins_between,
 )
+from correlator.engine.publish import publish, publish_keyed
 from correlator.engine.repository import MemoryStates, UserStates
-from correlator.engine.state import Emitted, GeoPoint, SignInFacts, UserState
+from correlator.engine.state import GeoPoint, SignInFacts, UserState
 from correlator.engine.trim import trim_state
 from correlator.identity import AliasMap
+from correlator.keyed import KeyedEvent
 from correlator.model import CallRecord, CredentialChange, Event, Finding, SignIn
-from correlator.rules import ato_after_credential_change as ato
-from correlator.rules.base import IncidentContext
+from correlator.rules import registry
+from correlator.rules.base import AnyRule, IncidentContext, KeyedRule, Rule, SignInRule
 
 NO_TIME = -(2**62)
 _Timed = TypeVar("_Timed", CredentialChange, CallRecord)
@@ -67,8 +68,15 @@ class Engine:
         enricher: Enricher | None = None,
         states: UserStates | None = None,
         aliases: AliasMap | None = None,
+        rules: Sequence[AnyRule] | None = None,
     ) -> None:
         self.config = config
+        self.rules = tuple(rules) if rules is not None else registry.select()
+        self._rule_groups = _by_anchors([r for r in self.rules if isinstance(r, Rule)])
+        self._signin_rules = [r for r in self.rules if isinstance(r, SignInRule)]
+        keyed = [r for r in self.rules if isinstance(r, KeyedRule)]
+        self._forward_to = frozenset(p for r in keyed for p in r.prefixes)
+        self.forwarded: list[KeyedEvent] = []  # for the keyed stages; see take_forwards
         self.enricher = enricher
         self.states: UserStates = states if states is not None else MemoryStates()
         self.aliases = aliases or AliasMap()
@@ -112,11 +120,20 @@ class Engine:
         name = type(event).__name__
         self.stats.events[name] = self.stats.events.get(name, 0) + 1
         self.states.mark_dirty(user)
+        if self._forward_to:
+            self.forwarded += forwards_for(event, state, self.config, self._forward_to)
         # Evaluate before trimming, so a change arriving later than the lateness still gets
         # one look at what the state holds (the unfamiliar sign-ins are kept longer for it).
         findings = self._evaluate(user, state) if self._may_matter(state, event) else []
+        if self._signin_rules and isinstance(event, SignIn) and event.interactive:
+            findings += self._evaluate_signins(user, state, time)
         trim_state(state, self.user_watermark(state), self.config)
         return findings
+
+    def take_forwards(self) -> list[KeyedEvent]:
+        """What the keyed stages need from the events processed since the last call."""
+        out, self.forwarded = self.forwarded, []
+        return out
 
     # -- storing each side of the join ------------------------------------------------------
 
@@ -161,10 +178,41 @@ class Engine:
 
     def _evaluate(self, user: str, state: UserState) -> list[Finding]:
         findings: list[Finding] = []
-        incidents = group_incidents(user, state.changes, self.config)
-        owner = {c.id: inc for inc in incidents for c in inc.changes}
-        for incident in incidents:
-            findings.extend(self._assess(user, state, incident, owner))
+        for anchors, rules in self._rule_groups:
+            incidents = group_incidents(user, state.changes, self.config, anchors)
+            owner = {c.id: inc for inc in incidents for c in inc.changes}
+            for incident in incidents:
+                ctx = self._context(state, incident)
+                if ctx.signins:
+                    self.stats.join_matches += 1
+                for rule in rules:
+                    findings += self._assess(rule, ctx, state, owner)
+        return findings
+
+    def _evaluate_signins(self, user: str, state: UserState, time: int) -> list[Finding]:
+        """Offer each sign-in rule the successes this sign-in can be a part of: itself, or
+        those up to the rule's window after it (when it arrived late)."""
+        findings: list[Finding] = []
+        for rule in self._signin_rules:
+            span = rule.window(self.config)
+            for facts in signins_between(state.recent, time, time + span):
+                if not (facts.success and facts.interactive):
+                    continue
+                before = signins_between(state.recent, facts.time - span, facts.time - 1)
+                ctx = SignInWindow(
+                    user,
+                    facts,
+                    tuple(before),
+                    state.profile,
+                    baseline.maturity(state.profile, facts.time - span, self.config),
+                    self.config,
+                    state.user_id,
+                )
+                assessment = rule.evaluate(ctx)
+                if assessment is not None:
+                    findings += publish_keyed(rule, ctx, assessment, state.emitted, self.config)
+        for finding in findings:
+            self.stats.findings[finding.activity] += 1
         return findings
 
     def _context(self, state: UserState, incident: Incident) -> IncidentContext:
@@ -188,61 +236,30 @@ class Engine:
         )
 
     def _assess(
-        self, user: str, state: UserState, incident: Incident, owner: dict[str, Incident]
+        self, rule: Rule, ctx: IncidentContext, state: UserState, owner: dict[str, Incident]
     ) -> list[Finding]:
-        ctx = self._context(state, incident)
-        assessment = ato.evaluate(ctx)
-        uid = incident.uid(ato.META.id)
-        if ctx.signins:
-            self.stats.join_matches += 1
-        print_ = fingerprint(
-            assessment.severity,
-            assessment.score,
-            assessment.evidence,
-            tuple(c.id for c in incident.changes),
-        )
-        emitted = {e.uid: e for e in state.emitted}
-        superseded = [
-            e
-            for e in state.emitted
-            if not e.closed and e.uid != uid and owner.get(e.anchor_id) is incident
-        ]
-        previous = emitted.get(uid)
-        out: list[Finding] = []
-        if previous is not None and (previous.fingerprint != print_ or superseded):
-            if previous.fingerprint != print_:
-                previous.revision += 1
-                previous.fingerprint = print_
-                out.append(
-                    build_finding(
-                        ato.META, ctx, assessment, activity="update", revision=previous.revision
-                    )
-                )
-        elif previous is None and (
-            assessment.severity >= self.config.publish_min_severity or superseded
-        ):
-            state.emitted.append(Emitted(uid, 1, print_, incident.anchor.id, incident.first_time))
-            out.append(build_finding(ato.META, ctx, assessment, activity="create", revision=1))
-        if superseded:
-            current = (
-                out[0]
-                if out
-                else build_finding(ato.META, ctx, assessment, activity="update", revision=1)
-            )
-            for old in superseded:
-                old.closed, old.revision = True, old.revision + 1
-                out.append(
-                    msgspec.structs.replace(
-                        current,
-                        uid=old.uid,
-                        activity="close",
-                        revision=old.revision,
-                        superseded_by=uid,
-                    )
-                )
+        assessment = rule.evaluate(ctx)
+        if assessment is None:
+            return []
+        out = publish(rule, ctx, assessment, state.emitted, owner, self.config)
         for finding in out:
             self.stats.findings[finding.activity] += 1
         return out
+
+
+def _by_anchors(
+    rules: Sequence[Rule],
+) -> list[tuple[Callable[[CredentialChange], bool], list[Rule]]]:
+    """Rules that open incidents on the same changes share one grouping and one context."""
+    groups: list[tuple[Callable[[CredentialChange], bool], list[Rule]]] = []
+    for rule in rules:
+        for anchors, members in groups:
+            if anchors is rule.anchors:
+                members.append(rule)
+                break
+        else:
+            groups.append((rule.anchors, [rule]))
+    return groups
 
 
 def _insert_new(events: list[_Timed], event: _Timed, limit: int) -> bool:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import math
 from functools import lru_cache
 
 from correlator.engine.state import SignInFacts
 from correlator.model import NetworkInfo, SignIn
 
 _EMPTY_NETWORK = NetworkInfo()
-EARTH_RADIUS_KM = 6371.0088
 
 
 @lru_cache(maxsize=65_536)
@@ -62,6 +60,13 @@ def log_network(signin: SignIn) -> NetworkInfo:
 
 
 def to_facts(signin: SignIn) -> SignInFacts:
+    facts = _facts(signin)
+    if signin.failure_detail is not None:
+        facts.error_detail = signin.failure_detail
+    return facts
+
+
+def _facts(signin: SignIn) -> SignInFacts:
     net = signin.network if signin.network is not None else log_network(signin)
     # Positional, in SignInFacts' field order: this runs once per sign-in, keywords cost more.
     return SignInFacts(
@@ -93,10 +98,3 @@ def to_facts(signin: SignIn) -> SignInFacts:
         signin.risk_event_types,
         signin.error_code,
     )
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))

@@ -8,61 +8,22 @@ are a pure function of the stored sets, the result does not depend on which side
 from __future__ import annotations
 
 import bisect
-import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from correlator.config import DetectionConfig
-from correlator.engine.state import SignInFacts
+from correlator.context import Incident as Incident
+from correlator.context import SignInFacts, change_order, is_anchor
 from correlator.model import CallRecord, CredentialChange
-
-# A user's own routine registrations are evidence after a reset, never an incident by themselves.
-_SELF_ROUTINE = frozenset({"mfa_method_added", "mfa_method_removed", "phone_changed"})
-
-
-def is_anchor(change: CredentialChange) -> bool:
-    """Does this change open (or join) an incident?"""
-    return change.by_other or change.kind not in _SELF_ROUTINE
-
-
-@dataclass(frozen=True)
-class Incident:
-    """One act: a user's anchoring credential changes that lie close together."""
-
-    user: str
-    changes: tuple[CredentialChange, ...]
-
-    @property
-    def anchor(self) -> CredentialChange:
-        return self.changes[0]
-
-    @property
-    def first_time(self) -> int:
-        return self.changes[0].time
-
-    @property
-    def last_time(self) -> int:
-        return self.changes[-1].time
-
-    @property
-    def by_other(self) -> bool:
-        return any(c.by_other or c.kind == "temporary_access_pass" for c in self.changes)
-
-    def window(self, config: DetectionConfig) -> tuple[int, int]:
-        return self.first_time - config.skew_ms, self.last_time + config.window_ms
-
-    def uid(self, rule_id: str) -> str:
-        text = f"{rule_id}|{self.user}|{self.anchor.id}".encode()
-        return hashlib.sha256(text).hexdigest()[:32]
-
-
-def change_order(change: CredentialChange) -> tuple[int, str]:
-    return change.time, change.id
 
 
 def group_incidents(
-    user: str, changes: list[CredentialChange], config: DetectionConfig
+    user: str,
+    changes: list[CredentialChange],
+    config: DetectionConfig,
+    opens: Callable[[CredentialChange], bool] = is_anchor,
 ) -> list[Incident]:
-    anchors = sorted((c for c in changes if is_anchor(c)), key=change_order)
+    """The user's incidents: the changes that ``opens`` accepts, grouped when close together."""
+    anchors = sorted((c for c in changes if opens(c)), key=change_order)
     groups: list[list[CredentialChange]] = []
     for change in anchors:
         if groups and change.time - groups[-1][-1].time <= config.incident_gap_ms:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from correlator.engine.state import UserState, decode_state, encode_state
 
@@ -14,16 +15,32 @@ class UserStates(Protocol):
     def __iter__(self) -> Iterator[str]: ...
 
 
-class MemoryStates:
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Codec(Generic[S]):
+    """How one kind of keyed state is stored: msgpack bytes, and the empty state."""
+
+    encode: Callable[[S], bytes]
+    decode: Callable[[bytes], S]
+    empty: Callable[[], S]
+
+
+USER_CODEC: Codec[UserState] = Codec(encode_state, decode_state, UserState)
+
+
+class MemoryStates(Generic[S]):
     """All users in one dict: the embedded default and the replay runtime."""
 
-    def __init__(self) -> None:
-        self._states: dict[str, UserState] = {}
+    def __init__(self, codec: Codec[S] = USER_CODEC) -> None:  # type: ignore[assignment]
+        self._codec = codec
+        self._states: dict[str, S] = {}
 
-    def get(self, user: str) -> UserState:
+    def get(self, user: str) -> S:
         state = self._states.get(user)
         if state is None:
-            state = self._states[user] = UserState()
+            state = self._states[user] = self._codec.empty()
         return state
 
     def mark_dirty(self, user: str) -> None:
@@ -36,23 +53,30 @@ class MemoryStates:
         return len(self._states)
 
     def encoded_size(self, user: str) -> int:
-        return len(encode_state(self._states[user]))
+        return len(self._codec.encode(self._states[user]))
 
 
 class StoreLike(Protocol):
     def get_many(self, keys: list[str]) -> dict[str, bytes]: ...
 
 
-class CachedStates:
+class CachedStates(Generic[S]):
     """A write-back cache over a byte store: load a batch's users at once, flush the dirty ones.
 
     The runtime calls ``prefetch`` with the users of a batch, the engine reads and mutates, and
     ``dirty_payload`` hands the encoded states to the store's one-pipeline batch write.
     """
 
-    def __init__(self, store: StoreLike, *, max_cached: int = 100_000) -> None:
+    def __init__(
+        self,
+        store: StoreLike,
+        *,
+        max_cached: int = 100_000,
+        codec: Codec[S] = USER_CODEC,  # type: ignore[assignment]
+    ) -> None:
         self._store = store
-        self._cache: dict[str, UserState] = {}
+        self._codec = codec
+        self._cache: dict[str, S] = {}
         self._dirty: set[str] = set()
         self._max_cached = max_cached
 
@@ -63,9 +87,9 @@ class CachedStates:
         loaded = self._store.get_many(missing)
         for user in missing:
             data = loaded.get(user)
-            self._cache[user] = decode_state(data) if data else UserState()
+            self._cache[user] = self._codec.decode(data) if data else self._codec.empty()
 
-    def get(self, user: str) -> UserState:
+    def get(self, user: str) -> S:
         if user not in self._cache:
             self.prefetch([user])
         return self._cache[user]
@@ -78,7 +102,7 @@ class CachedStates:
 
     def dirty_payload(self) -> dict[str, bytes]:
         """The encoded states changed since the last ``mark_clean`` (kept until then)."""
-        return {user: encode_state(self._cache[user]) for user in self._dirty}
+        return {user: self._codec.encode(self._cache[user]) for user in self._dirty}
 
     def mark_clean(self) -> None:
         self._dirty.clear()

@@ -9,66 +9,11 @@ from __future__ import annotations
 
 import msgspec
 
+from correlator.context import GeoPoint as GeoPoint
+from correlator.context import Profile as Profile
+from correlator.context import Seen as Seen
+from correlator.context import SignInFacts as SignInFacts
 from correlator.model import CallRecord, CredentialChange
-
-
-class Seen(msgspec.Struct, array_like=True):
-    """First and last event time an attribute value was seen in a successful sign-in."""
-
-    first: int
-    last: int
-    count: int = 1
-
-
-class GeoPoint(msgspec.Struct, array_like=True):
-    time: int
-    latitude: float
-    longitude: float
-    accuracy_km: float
-    country: str | None = None
-
-
-class Profile(msgspec.Struct, omit_defaults=True):
-    devices: dict[str, Seen] = msgspec.field(default_factory=dict)
-    countries: dict[str, Seen] = msgspec.field(default_factory=dict)
-    asns: dict[str, Seen] = msgspec.field(default_factory=dict)
-    prefixes: dict[str, Seen] = msgspec.field(default_factory=dict)
-    agents: dict[str, Seen] = msgspec.field(default_factory=dict)
-    days: dict[int, int] = msgspec.field(default_factory=dict)  # epoch day -> sign-ins
-    geo: list[GeoPoint] = msgspec.field(default_factory=list)  # newest last, bounded
-
-
-class SignInFacts(msgspec.Struct, array_like=True, omit_defaults=True):
-    """The compact view of a sign-in kept for the join (a raw sign-in is ~2 KB)."""
-
-    id: str
-    time: int
-    success: bool
-    interactive: bool
-    ip: str | None = None
-    device_id: str | None = None
-    device_name: str | None = None
-    device_os: str | None = None
-    managed: bool = False
-    agent: str | None = None
-    user_agent: str | None = None
-    app: str | None = None
-    country: str | None = None
-    city: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    accuracy_km: float | None = None
-    asn: int | None = None
-    as_org: str | None = None
-    prefix: str | None = None
-    anonymizer: tuple[str, ...] = ()
-    corporate: bool = False
-    internal: bool = False
-    intel: tuple[str, ...] = ()
-    risk_level: str | None = None
-    risk_events: tuple[str, ...] = ()
-    error_code: int = 0
-    suspect: bool = False  # unfamiliar when it arrived: kept longer, see trim.py
 
 
 class Emitted(msgspec.Struct, array_like=True):

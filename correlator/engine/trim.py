@@ -56,7 +56,9 @@ def trim_state(state: UserState, watermark: int, config: DetectionConfig) -> Non
         and _expired(state.recent, keep_signins, watermark - config.suspect_retention_ms)
     ):
         state.recent = _kept_signins(state, keep_signins, watermark, config)
-    keep_calls = anchor - config.call_lookback_ms
+    # Calls are few: kept as long as the changes they may precede (a call can arrive after the
+    # sign-ins that moved the watermark on, and before the change it led to).
+    keep_calls = min(anchor, watermark - config.suspect_retention_ms) - config.call_lookback_ms
     if state.calls and state.calls[0].start < keep_calls:
         state.calls = [c for c in state.calls if c.start >= keep_calls]
     if state.emitted:

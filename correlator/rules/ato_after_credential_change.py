@@ -11,10 +11,10 @@ independent families; a score at or above the high threshold. Failed sign-ins al
 
 from __future__ import annotations
 
-from correlator.engine.state import SignInFacts
+from correlator.context import SignInFacts
 from correlator.model import Evidence, Severity
-from correlator.rules.base import Assessment, IncidentContext, RuleMeta
-from correlator.rules.evidence import incident_evidence, signin_evidence
+from correlator.rules.base import Assessment, IncidentContext, Rule, RuleMeta
+from correlator.rules.evidence import change_label, incident_evidence, signin_evidence
 from correlator.rules.scoring import family_points, total_score
 
 META = RuleMeta(
@@ -26,6 +26,14 @@ META = RuleMeta(
     ),
     attacks=("T1078.004", "T1556.006", "T1098.005", "T1598.004", "T1566.004"),
     default_severity=Severity.HIGH,
+    remediation=(
+        "Revoke the user's sessions and refresh tokens (Graph: revokeSignInSessions).",
+        "Reset the password and remove every authentication method registered since the change.",
+        "Confirm the request with the user through a known-good channel (call back the number "
+        "on file, or the manager), never the number the caller gave.",
+        "Review the user's mailbox rules, app consents and downloads since the first suspicious "
+        "sign-in.",
+    ),
 )
 
 
@@ -97,3 +105,35 @@ def evaluate(ctx: IncidentContext) -> Assessment:
     if (failed.severity, failed.score) > (succeeded.severity, succeeded.score):
         return failed
     return succeeded
+
+
+def title(ctx: IncidentContext) -> str:
+    return f"Account takeover suspected after {change_label(ctx)}: {ctx.incident.user}"
+
+
+def attacks(ctx: IncidentContext, assessment: Assessment) -> tuple[str, ...]:
+    evidence = assessment.evidence
+    found = ["T1078.004"]
+    kinds = {c.kind for c in ctx.incident.changes} | {c.kind for c in ctx.follow_ups}
+    if kinds - {"password_reset", "self_service_reset"}:
+        found.append("T1556.006")
+    if any(e.code in ("device.new", "device.missing", "mfa.added_after") for e in evidence):
+        found.append("T1098.005")
+    # The helpdesk call itself is the suspected precursor whenever someone else made the change.
+    if ctx.incident.by_other or ctx.calls:
+        found += ["T1598.004", "T1566.004"]
+    return tuple(found)
+
+
+def summary(ctx: IncidentContext, assessment: Assessment) -> str:
+    label = change_label(ctx)
+    anchor = ctx.incident.anchor
+    who = f" by {anchor.actor}" if anchor.actor and anchor.by_other else ""
+    if assessment.primary is None:
+        return f"{label}{who} for {ctx.incident.user}; no sign-in followed in the window."
+    lead = "; ".join(e.sentence for e in assessment.evidence[:3])
+    notes = "".join(f" Note: {n}." for n in assessment.notes)
+    return f"{label}{who} for {ctx.incident.user}, then {lead}.{notes}"
+
+
+RULE = Rule(META, evaluate, title, summary, attacks)

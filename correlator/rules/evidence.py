@@ -6,9 +6,7 @@ incident high-confidence, so one noisy signal (a new mobile carrier) never decid
 
 from __future__ import annotations
 
-from correlator.engine.baseline import known_before
-from correlator.engine.facts import distance_km
-from correlator.engine.state import SignInFacts
+from correlator.context import SignInFacts, distance_km, known_before
 from correlator.model import VPN_APP, CredentialChange, Evidence
 from correlator.rules.base import IncidentContext
 

@@ -12,9 +12,10 @@ from correlator.alerts import alert_key, encode_alert
 from correlator.config import DAY_MS
 from correlator.engine.engine import Engine
 from correlator.engine.repository import CachedStates
+from correlator.engine.state import UserState
 from correlator.errors import InvalidRecord
 from correlator.model import Event, Finding
-from correlator.runtime.codec import decode_event
+from correlator.runtime.codec import decode_event, encode_keyed
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.worker import BatchWorker
 from correlator.state.base import StateStore
@@ -32,10 +33,13 @@ class CorrelateWorker(BatchWorker):
         alerts_topic: str,
         dead_letters: DeadLetters,
         store: StateStore | None = None,
+        keyed_topic: str | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.engine = engine
+        self.keyed_topic = keyed_topic
+        self.forwarded = 0  # messages produced for the keyed stages
         self.alerts_topic = alerts_topic
         self.dead_letters = dead_letters
         self.store = store
@@ -47,7 +51,7 @@ class CorrelateWorker(BatchWorker):
         self.state_ttl_ms = lookback * DAY_MS
 
     @property
-    def cached(self) -> CachedStates | None:
+    def cached(self) -> CachedStates[UserState] | None:
         states = self.engine.states
         return states if isinstance(states, CachedStates) else None
 
@@ -73,6 +77,16 @@ class CorrelateWorker(BatchWorker):
                 continue
             for finding in findings:
                 self._publish(finding)
+            self._forward()
+
+    def _forward(self) -> None:
+        """Hand the keyed stages their share; produced before the commit, like the alerts."""
+        items = self.engine.take_forwards()
+        if self.keyed_topic is None:
+            return
+        for item in items:
+            self.producer.produce(self.keyed_topic, encode_keyed(item), key=item.key)
+        self.forwarded += len(items)
 
     def _publish(self, finding: Finding) -> None:
         value = encode_alert(finding, product_version=__version__)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from correlator.engine.engine import Engine
+from correlator.engine.keyed import KeyedEngine
 from correlator.errors import InvalidRecord
 from correlator.model import Event, Finding, Severity, event_kind
 from correlator.normalize import Normalizer, event_order
@@ -125,14 +126,24 @@ def _records(path: Path) -> Iterator[tuple[int, object]]:
 
 
 def replay(
-    paths: Iterable[Path], engine: Engine, normalizer: Normalizer, now_ms: int
+    paths: Iterable[Path],
+    engine: Engine,
+    normalizer: Normalizer,
+    now_ms: int,
+    *,
+    keyed: KeyedEngine | None = None,
 ) -> ReplayResult:
+    """Every event through the user engine in event-time order; what it forwards goes through
+    the keyed engine (per phone number, agent, tenant) as the keyed stage would receive it."""
     result = ReplayResult()
     events = parse_files(input_files(paths), normalizer, now_ms, result)
     events.sort(key=event_order)
     for event in events:
         result.events[event_kind(event)] += 1
         result.findings.extend(engine.process(event))
+        for item in engine.take_forwards():
+            if keyed is not None:
+                result.findings.extend(keyed.process(item))
     return result
 
 

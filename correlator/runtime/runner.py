@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from correlator.config import Settings
 from correlator.engine.engine import Engine
+from correlator.engine.keyed import KEY_CODEC
 from correlator.engine.repository import CachedStates, MemoryStates
 from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import STATS_INTERVAL_MS, JobMetrics, sampled_size
@@ -23,10 +24,11 @@ from correlator.runtime.clients import (
 )
 from correlator.runtime.correlate_stage import CorrelateWorker
 from correlator.runtime.dlq import DeadLetters
+from correlator.runtime.keyed_stage import KeyedWorker
 from correlator.runtime.normalize_stage import NormalizeWorker
 from correlator.runtime.worker import BatchWorker
 from correlator.state import StateStore, open_store
-from correlator.wiring import build_engine, build_normalizer
+from correlator.wiring import build_engine, build_keyed_engine, build_normalizer
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class Runner:
         self.workers: list[BatchWorker] = []
         self.normalizer: NormalizeWorker | None = None
         self.correlator: CorrelateWorker | None = None
+        self.keyed: KeyedWorker | None = None
+        self.keyed_store: StateStore | None = None
         self._build()
 
     def _consumer(self, stage: str):  # type: ignore[no-untyped-def]
@@ -108,10 +112,35 @@ class Runner:
                 alerts_topic=self.run.topics.alerts,
                 dead_letters=self.dead_letters,
                 store=self.store,
+                keyed_topic=self.run.topics.keyed,
                 **common,
             )
             self.workers.append(self.correlator)
             self._track_state(engine)
+        if self.run.stage in ("all", "keyed"):
+            self.keyed = self._keyed_worker(common)
+            self.workers.append(self.keyed)
+
+    def _keyed_worker(self, common: dict[str, float]) -> KeyedWorker:
+        store: StateStore | None = None
+        if self.run.state == "memory":
+            engine = build_keyed_engine(self.settings)
+        else:
+            # Its own namespace: phone numbers and agents never share a key with a user.
+            store = self.keyed_store = open_store(
+                self.run.state, namespace=f"{self.run.group_id}.keyed"
+            )
+            engine = build_keyed_engine(self.settings, states=CachedStates(store, codec=KEY_CODEC))
+        return KeyedWorker(
+            self._consumer("keyed"),
+            self.producer,
+            [self.run.topics.keyed],
+            keyed_engine=engine,
+            alerts_topic=self.run.topics.alerts,
+            dead_letters=self.dead_letters,
+            store=store,
+            **common,
+        )
 
     def _track_state(self, engine: Engine) -> None:
         store, states = self.store, engine.states
@@ -185,5 +214,6 @@ class Runner:
                 worker.close()
             except Exception as exc:  # noqa: BLE001 - close the rest regardless
                 log.warning("%s: close failed: %s", worker.name, exc)
-        if self.store is not None:
-            self.store.close()
+        for store in (self.store, self.keyed_store):
+            if store is not None:
+                store.close()

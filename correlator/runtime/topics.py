@@ -13,6 +13,7 @@ class Topics:
     calls: str = "calls.records"
     vpn: str = "vpn.auth"
     events: str = "correlator.events"
+    keyed: str = "correlator.keyed"  # forwarded to the keyed stages, keyed by number/agent
     alerts: str = "correlator.alerts"
     dlq: str = "correlator.dlq"
     actions: str = "correlator.actions"  # what the responder did or withheld, per finding
@@ -23,4 +24,4 @@ class Topics:
 
     @property
     def all(self) -> tuple[str, ...]:
-        return (*self.raw, self.events, self.alerts, self.dlq, self.actions)
+        return (*self.raw, self.events, self.keyed, self.alerts, self.dlq, self.actions)

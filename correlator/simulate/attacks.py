@@ -53,6 +53,9 @@ DESCRIPTIONS = {
     "from where the user had signed in at the office half an hour earlier.",
 }
 
+# The target was called before the helpdesk reset: the vishing chain shows too.
+DETECTIONS = {"vishing_mfa_reset_only": ("ato-after-credential-change", "vishing-chain")}
+
 
 def _label(
     w: World,
@@ -63,7 +66,9 @@ def _label(
     signins: list[str],
     calls: list[str],
 ) -> None:
-    label(w, "attack", name, target, at, changes, "high", DESCRIPTIONS[name], signins, calls)
+    rules = DETECTIONS.get(name, ("ato-after-credential-change",))
+    text = DESCRIPTIONS[name]
+    label(w, "attack", name, target, at, changes, "high", text, signins, calls, rules)
 
 
 def _attacker_laptop(w: World) -> Device:

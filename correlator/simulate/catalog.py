@@ -38,6 +38,7 @@ ERRORS: dict[int, str] = {
     53003: "Access has been blocked by Conditional Access policies. The access policy does not "
     "allow token issuance.",
     50074: "Strong Authentication is required.",
+    500121: "Authentication failed during strong authentication request.",
 }
 # method: (authenticationMethodDetail, step requirement, result detail on success, mfaDetail)
 METHODS: dict[str, tuple[str | None, str, str, str | None]] = {

@@ -12,6 +12,7 @@ from typing import Any
 
 from correlator.simulate.activity import background
 from correlator.simulate.attacks import run_attacks
+from correlator.simulate.chains import run_patterns
 from correlator.simulate.lookalikes import (
     corporate_vpn_after_reset,
     failed_attack,
@@ -38,6 +39,7 @@ class SimulationConfig:
     start: datetime | None = None  # midnight UTC of day 0; DEFAULT_START when None
     attacks: int | None = None  # None: max(3, users // 50), so every attack variant appears
     lookalikes: bool = True  # scripted look-alikes and routine benign credential changes
+    patterns: bool = True  # the detections beyond the join (vishing chain...) and look-alikes
     noninteractive_ratio: float = 3.0  # token refreshes per interactive sign-in, on average
     # VPN gateway logins (syslog) and a VPN look-alike; with ``attacks`` None, a VPN takeover.
     vpn: bool = True
@@ -119,11 +121,13 @@ def _simulate(config: SimulationConfig) -> Simulation:
         routine_changes(w)
     if config.vpn:
         _vpn(w, config)
+    if config.patterns:
+        run_patterns(w)
     return _collect(w)
 
 
 def _vpn(w: World, config: SimulationConfig) -> None:
-    # Last, so that a seed's Entra sign-ins, audits and calls stay what they were without it.
+    # After the core scenarios, so that their records stay what they were without it.
     routine_vpn_logins(w)
     if config.attacks is None:  # an explicit count is the Entra attacks' count, exactly
         vpn_after_reset(w)

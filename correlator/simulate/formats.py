@@ -43,6 +43,7 @@ class Sign:
     methods: tuple[str, ...] = ("Password", "Mobile app notification")
     risk: str = "none"
     risk_events: tuple[str, ...] = ()
+    detail: str | None = None  # status.additionalDetails of a failure (how MFA failed)
 
 
 def _request_id(rng: random.Random) -> str:
@@ -54,9 +55,10 @@ def _auth_details(s: Sign) -> list[dict[str, Any]]:
     steps = s.methods if s.error != 50126 else s.methods[:1]
     stamp = iso_seconds(s.at)
     out = []
-    for method in steps:
+    for i, method in enumerate(steps):
         detail, requirement, ok_text, _ = METHODS[method]
-        failed = s.error == 50126
+        # A refused MFA prompt fails the last step; a bad password fails the first.
+        failed = s.error == 50126 or (s.error == 500121 and i == len(steps) - 1)
         out.append(
             {
                 "authenticationStepDateTime": stamp,
@@ -64,7 +66,11 @@ def _auth_details(s: Sign) -> list[dict[str, Any]]:
                 "authenticationMethodDetail": detail,
                 "succeeded": not failed,
                 "authenticationStepResultDetail": (
-                    "Invalid username or password or Invalid on-premise username or password."
+                    (
+                        s.detail
+                        or "Invalid username or password or Invalid on-premise username "
+                        "or password."
+                    )
                     if failed
                     else ok_text
                 ),
@@ -266,7 +272,8 @@ def _signin_details(ctx: SignInContext, s: Sign) -> dict[str, Any]:
             "failureReason": ERRORS[s.error],
             "additionalDetails": None
             if success
-            else "The user didn't enter the right credentials or was blocked by policy.",
+            else s.detail
+            or "The user didn't enter the right credentials or was blocked by policy.",
         },
         "deviceDetail": ctx.device(s.device),
         "location": ctx.location(s.net),

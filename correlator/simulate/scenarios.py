@@ -2,7 +2,8 @@
 
 Each scenario claims its own user, so labels never overlap. The label is the ground truth a
 backtest compares alerts with: ``expected`` is "high" for an account takeover, "not_high" for a
-look-alike and "at_most_medium" for a takeover attempt that never got in.
+look-alike and "at_most_medium" for a takeover attempt that never got in; ``detections`` names
+the rules that must each reach High on the user.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def label(
     description: str,
     signin_ids: Iterable[str] = (),
     call_ids: Iterable[str] = (),
+    detections: Iterable[str] = (),
 ) -> None:
     entry: dict[str, Any] = {
         "id": f"{kind}-{len(w.labels) + 1:03d}-{scenario}",
@@ -105,6 +107,7 @@ def label(
         "description": description,
         "signin_ids": list(signin_ids),
         "call_ids": list(call_ids),
+        "detections": list(detections),  # rule ids that must reach High on this user
     }
     w.labels.append(entry)
 

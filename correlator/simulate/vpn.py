@@ -7,7 +7,8 @@ VPN egress. Attack: after a vishing password reset the caller logs in to the VPN
 authenticates against RADIUS/LDAP, so Entra never sees that login: only the VPN log does.
 Look-alike: after the same kind of reset, the real user logs in to the VPN from home.
 
-Runs after every other scenario, so the rest of a seed's tenant is unchanged by it.
+Runs after the core scenarios (before the detection patterns), so their records are the same
+with or without it.
 """
 
 from __future__ import annotations
@@ -124,7 +125,10 @@ def routine_vpn_logins(w: World) -> None:
 
 def vpn_after_reset(w: World) -> None:
     """The attack: a vishing reset, a failed then a successful VPN login from abroad."""
-    target, agent = _pick(w), w.rng.choice(w.tenant.agents)
+    target = _pick(w)
+    if target is None:
+        return  # a tenant too small: every user already plays a part
+    agent = w.rng.choice(w.tenant.agents)
     at = agent_time(w, target, change_day(w))
     number = attacker_number(w)
     calls = [w.add_call(pstn_call(w.rng, at - minutes(w, 5, 12), agent, number, 420))]
@@ -135,12 +139,16 @@ def vpn_after_reset(w: World) -> None:
     login = first + minutes(w, 1, 4)
     w.vpn.append((login, vpn_line(w, target, login, ip)))
     name = "vishing_reset_vpn_login"
-    label(w, "attack", name, target, at, changes, "high", DESCRIPTIONS[name], (), calls)
+    rule = "ato-after-credential-change"
+    label(w, "attack", name, target, at, changes, "high", DESCRIPTIONS[name], (), calls, [rule])
 
 
 def vpn_lookalike(w: World) -> None:
     """The user's own reset (callback verified), then the usual VPN login from home."""
-    user, agent = _pick(w), w.rng.choice(w.tenant.agents)
+    user = _pick(w)
+    if user is None:
+        return
+    agent = w.rng.choice(w.tenant.agents)
     at = agent_time(w, user, change_day(w))
     call = w.add_call(pstn_call(w.rng, at - minutes(w, 2, 6), agent, user.mobile, 300))
     changes = helpdesk_change(w, user, agent, at, ["password_reset"], user.mobile, "callback")
@@ -150,10 +158,12 @@ def vpn_lookalike(w: World) -> None:
     label(w, "lookalike", name, user, at, changes, "not_high", DESCRIPTIONS[name], (), [call])
 
 
-def _pick(w: World) -> User:
+def _pick(w: World) -> User | None:
     """An unclaimed VPN user with a full history (any unclaimed user in a tiny tenant)."""
     pool = [u for u in w.tenant.users if u.upn not in w.busy and not u.helpdesk]
     settled = [u for u in pool if u.vpn_user and u.first_day == 0 and u.travel is None]
+    if not pool:
+        return None
     user = w.rng.choice(settled or pool)
     w.busy.add(user.upn)
     return user

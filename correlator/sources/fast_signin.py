@@ -59,6 +59,7 @@ class _Struct(msgspec.Struct, rename="camel", gc=False):
 class _Status(_Struct):
     error_code: _Number = None
     failure_reason: _Text = None
+    additional_details: _Text = None
 
 
 class _Device(_Struct):
@@ -216,7 +217,12 @@ def _signin(r: GraphSignIn) -> SignIn:
         level, state, _risk_events(r),
         country, city, *_coordinates(location.geo_coordinates or _NO_GEO),
         log_asn(r.autonomous_system_number), None, "graph",
+        failure_detail=_detail(status) if code else None,
     )  # fmt: skip
+
+
+def _detail(status: _Status) -> str | None:
+    return text(status.additional_details, "status.additionalDetails")
 
 
 def _texts(*values: object) -> list[str | None]:

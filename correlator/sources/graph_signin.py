@@ -59,7 +59,7 @@ def signin_from_graph(
 ) -> SignIn:
     time = _time(p.get("createdDateTime"), fallback_time)
     user, upn, user_id = resolve_user(p.get("userPrincipalName"), p.get("userId"))
-    code, reason = _status(p.get("status"), fallback_result)
+    code, reason, detail = _status(p.get("status"), fallback_result)
     device = obj(p.get("deviceDetail"), "deviceDetail")
     fields = {name: text(p.get(key), path) for name, key, path in _TOP_TEXT}
     fields.update({name: text(device.get(key), path) for name, key, path in _DEVICE_TEXT})
@@ -73,6 +73,7 @@ def signin_from_graph(
         upn=upn,
         ip=ip(p.get("ipAddress")) or ip(fallback_ip),
         failure_reason=reason if code != 0 else None,
+        failure_detail=detail if code != 0 else None,
         device_compliant=boolean(device.get("isCompliant")),
         device_managed=boolean(device.get("isManaged")),
         interactive=_interactive(p, category),
@@ -107,15 +108,17 @@ def _time(created: object, fallback: object) -> int:
         return parse_time(fallback, "time")
 
 
-def _status(value: object, fallback_result: object) -> tuple[int, str | None]:
-    """``(error code, failure reason)``; errorCode 0 is success even with "Other." as reason."""
+def _status(value: object, fallback_result: object) -> tuple[int, str | None, str | None]:
+    """``(error code, failure reason, additional details)``; errorCode 0 is success even with
+    "Other." as reason. The details say how MFA failed ("MFA denied; user declined...")."""
     status = obj(value, "status")
     if value is not None and not status and not isinstance(value, Mapping | str):
         raise InvalidRecord(INVALID_FIELD, "status is not an object", field="status")
     code = integer(status.get("errorCode"), "status.errorCode")
     if code is None:
         code = _result_type(fallback_result)
-    return code, text(status.get("failureReason"), "status.failureReason")
+    reason = text(status.get("failureReason"), "status.failureReason")
+    return code, reason, text(status.get("additionalDetails"), "status.additionalDetails")
 
 
 def _result_type(value: object) -> int:

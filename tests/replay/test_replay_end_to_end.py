@@ -56,6 +56,19 @@ def final_by_user(alerts: list[dict]) -> dict[str, int]:
     return worst
 
 
+def worst_by_rule(alerts: list[dict]) -> dict[tuple[str, str], int]:
+    """(user, rule id) -> the highest final severity among that rule's open findings."""
+    latest = {a["finding_info"]["uid"]: a for a in alerts}
+    worst: dict[tuple[str, str], int] = {}
+    for alert in latest.values():
+        if alert["activity_id"] == 3:
+            continue
+        user = next(o["value"] for o in alert["observables"] if o["type_id"] == 4)
+        key = (user, alert["finding_info"]["analytic"]["uid"])
+        worst[key] = max(worst.get(key, 0), alert["severity_id"])
+    return worst
+
+
 def test_replay_meets_every_label(tenant: Path, tmp_path: Path) -> None:
     alerts, stats = run_replay(tenant, [tenant / "logs"], tmp_path)
     for alert in alerts:
@@ -71,6 +84,11 @@ def test_replay_meets_every_label(tenant: Path, tmp_path: Path) -> None:
             assert got <= SEVERITY["Medium"], label
         else:
             assert got < SEVERITY["High"], label  # the look-alike stays quiet
+    by_rule = worst_by_rule(alerts)
+    for label in labels:
+        for rule in label.get("detections", ()):
+            assert by_rule.get((label["user"], rule), 0) >= SEVERITY["High"], (rule, label)
+    assert any(label.get("detections") for label in labels)
     labelled = {label["user"] for label in labels}
     assert set(worst) <= labelled  # nothing alerts on the unlabelled background
     assert stats["events"]["signin"] > 1000 and stats["alerts"]

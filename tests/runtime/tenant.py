@@ -10,13 +10,14 @@ import orjson
 
 from correlator.config import Settings, load_settings
 from correlator.engine.engine import Engine
+from correlator.engine.keyed import KeyedEngine
 from correlator.errors import InvalidRecord
 from correlator.model import Event, Severity
 from correlator.normalize import Normalizer, event_order
 from correlator.runtime.topics import Topics
 from correlator.simulate import SimulationConfig, simulate, write_simulation
 from correlator.sources import parse_record
-from correlator.wiring import build_engine
+from correlator.wiring import build_engine, build_keyed_engine
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,9 @@ class Tenant:
 
     def expected_alerts(self) -> dict[str, int]:
         """Replay semantics: every event in event-time order through one engine."""
-        engine = build_engine(self.settings)
-        return final_alerts(engine, [e for _, e in sorted(self._events(), key=lambda p: p[0])])
+        engine, keyed = build_engine(self.settings), build_keyed_engine(self.settings)
+        events = [e for _, e in sorted(self._events(), key=lambda p: p[0])]
+        return final_alerts(engine, events, keyed)
 
     def _events(self) -> list[tuple[tuple[int, int, str], Event]]:
         normalizer = Normalizer(max_future_ms=self.settings.max_future_ms)
@@ -53,10 +55,16 @@ def _key(record: dict[str, object]) -> bytes | None:
         return None
 
 
-def final_alerts(engine: Engine, events: list[Event]) -> dict[str, int]:
+def final_alerts(
+    engine: Engine, events: list[Event], keyed: KeyedEngine | None = None
+) -> dict[str, int]:
+    """The final alerts of replay: the user engine, and the keyed engine on its forwards."""
     latest = {}
-    for finding in engine.process_many(events):
-        latest[finding.uid] = finding
+    for event in events:
+        found = engine.process(event)
+        for item in engine.take_forwards():
+            found += keyed.process(item) if keyed is not None else []
+        latest.update((finding.uid, finding) for finding in found)
     return {
         uid: int(f.severity)
         for uid, f in latest.items()

@@ -54,7 +54,17 @@ def command(run: RunSettings, bootstrap: str, config: Path) -> list[str]:
         "-X",
         "heartbeat.interval.ms=500",
     ]
-    for name in ("signins", "audits", "tickets", "calls", "vpn", "events", "alerts", "dlq"):
+    for name in (
+        "signins",
+        "audits",
+        "tickets",
+        "calls",
+        "vpn",
+        "events",
+        "keyed",
+        "alerts",
+        "dlq",
+    ):
         args += [f"--topic-{name}", getattr(run.topics, name)]
     return args
 
@@ -80,6 +90,10 @@ def raw_committed(bootstrap: str, run: RunSettings) -> int:
 
 def events_committed(bootstrap: str, run: RunSettings) -> int:
     return committed(bootstrap, f"{run.group_id}.correlate", run.topics.events, PARTITIONS)
+
+
+def keyed_committed(bootstrap: str, run: RunSettings) -> int:
+    return committed(bootstrap, f"{run.group_id}.keyed", run.topics.keyed, PARTITIONS)
 
 
 def test_sigkill_mid_stream_then_restart_loses_nothing(
@@ -112,6 +126,8 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
         wait_for(lambda: raw_committed(kafka_bootstrap, run) >= produced, 120, "normalize")
         total_events = len(read_topic(kafka_bootstrap, run.topics.events))
         wait_for(lambda: events_committed(kafka_bootstrap, run) >= total_events, 120, "correlate")
+        forwarded = len(read_topic(kafka_bootstrap, run.topics.keyed))
+        wait_for(lambda: keyed_committed(kafka_bootstrap, run) >= forwarded, 120, "keyed")
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0, log.read_text()[-3000:]
     finally:

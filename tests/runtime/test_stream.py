@@ -26,11 +26,13 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
 
 
 def _consumed(runner: Runner) -> tuple[int, int, int]:
-    """Raw messages committed, events published, events committed by the correlate stage."""
+    """Raw messages committed, messages published for the next stages, and committed by them."""
     assert runner.normalizer is not None and runner.correlator is not None
+    assert runner.keyed is not None
     raw = runner.normalizer.stats.committed_messages
-    events = sum(runner.normalizer.events.values())
-    return raw, events, runner.correlator.stats.committed_messages
+    published = sum(runner.normalizer.events.values()) + runner.correlator.forwarded
+    done = runner.correlator.stats.committed_messages + runner.keyed.stats.committed_messages
+    return raw, published, done
 
 
 def test_stream_alerts_equal_replay(

@@ -53,7 +53,7 @@ def test_noninteractive_ratio_controls_refreshes() -> None:
 
 
 def test_attack_count() -> None:
-    sim = simulate(SimulationConfig(users=40, days=10, attacks=5, lookalikes=False))
+    sim = simulate(SimulationConfig(users=40, days=10, attacks=5, lookalikes=False, patterns=False))
     assert sum(label["kind"] == "attack" for label in sim.labels) == 5
     assert all(label["kind"] == "attack" for label in sim.labels)
 
@@ -71,3 +71,16 @@ def test_attack_count() -> None:
 def test_invalid_config(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         SimulationConfig(**kwargs)
+
+
+def test_patterns_come_with_their_look_alikes_and_leave_the_rest_alone() -> None:
+    config = SimulationConfig(users=40, days=10, seed=2)
+    full, bare = (
+        simulate(config),
+        simulate(SimulationConfig(users=40, days=10, seed=2, patterns=False)),
+    )
+    extra = full.labels[len(bare.labels) :]
+    assert full.labels[: len(bare.labels)] == bare.labels
+    assert {label["kind"] for label in extra} == {"attack", "lookalike"}
+    assert all("detections" in label for label in extra)
+    assert {r["id"] for r in bare.signins} < {r["id"] for r in full.signins}

@@ -7,7 +7,7 @@ from datetime import datetime
 from correlator.simulate import Simulation
 
 LABEL_KEYS = {"id", "kind", "scenario", "user", "change_time", "change_ids", "expected",
-              "description", "signin_ids", "call_ids"}  # fmt: skip
+              "description", "signin_ids", "call_ids", "detections"}  # fmt: skip
 
 
 def _ms(text: str) -> int:
@@ -51,7 +51,11 @@ def test_scenario_catalogue(sim: Simulation) -> None:
 
 def test_attacks_sign_in_successfully_soon_after_the_change(sim: Simulation) -> None:
     signins = _by_id(sim.signins)
-    for label in (x for x in sim.labels if x["kind"] == "attack" and x["signin_ids"]):
+    # The takeovers through a credential change (MFA fatigue needs none; a call campaign is
+    # caught before anyone signs in).
+    for label in (
+        x for x in sim.labels if x["kind"] == "attack" and x["change_ids"] and x["signin_ids"]
+    ):
         first = signins[label["signin_ids"][0]]
         delay = _ms(first["createdDateTime"]) - _ms(label["change_time"])
         assert 0 < delay <= 60 * 60_000, label["id"]
@@ -67,7 +71,9 @@ def test_attacks_sign_in_successfully_soon_after_the_change(sim: Simulation) -> 
 def test_attack_chain_has_calls_and_a_ticket(sim: Simulation) -> None:
     tickets = _by_id(sim.tickets)
     calls = _by_id(sim.calls)
-    for label in (x for x in sim.labels if x["kind"] == "attack"):
+    helpdesk = [x for x in sim.labels if "ato-after-credential-change" in x["detections"]]
+    assert helpdesk
+    for label in helpdesk:  # the helpdesk takeovers (a vishing chain may bypass the desk)
         entries = [tickets[i] for i in label["change_ids"] if i in tickets]
         assert entries and all(t["caller_verified"] for t in entries)
         numbers = {calls[i]["callerNumber"] for i in label["call_ids"]}

@@ -99,6 +99,7 @@ def test_anonymizer_flags(sim: Simulation, written: tuple[Path, dict]) -> None:
     out, _ = written
     signins = {r["id"]: r for r in sim.signins}
     with geoip2.database.Reader(str(out / "geoip" / "GeoIP2-Anonymous-IP.mmdb")) as anon:
+        # Every attack that signs in does so through an anonymizer (a campaign may not sign in).
         for label in (x for x in sim.labels if x["kind"] == "attack" and x["signin_ids"]):
             ip = signins[label["signin_ids"][0]]["ipAddress"]
             assert anon.anonymous_ip(ip).is_anonymous or _residential(anon, ip), label["id"]

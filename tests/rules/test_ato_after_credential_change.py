@@ -9,6 +9,7 @@ import pytest
 from correlator.config import DetectionConfig
 from correlator.engine.engine import Engine
 from correlator.model import Event, Finding, Severity
+from correlator.rules.ato_after_credential_change import RULE
 from tests.engine.builders import (
     ABROAD,
     ATTACKER,
@@ -151,7 +152,7 @@ def final(findings: list[Finding]) -> dict[str, Finding]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case(case: Case) -> None:
-    engine = Engine(DetectionConfig())
+    engine = Engine(DetectionConfig(), rules=[RULE])
     published = final(engine.process_many(case.events))
     if case.expected is None:
         assert published == {}, [f.summary for f in published.values()]
@@ -165,7 +166,7 @@ def test_case(case: Case) -> None:
 
 
 def test_home_network_is_not_evidence() -> None:
-    engine = Engine(DetectionConfig())
+    engine = Engine(DetectionConfig(), rules=[RULE])
     events = history() + [change("r1", 0), signin("s1", 5, network=HOME, device=None)]
     # Only the device family fires: one family is never enough for an alert.
     assert engine.process_many(events) == []

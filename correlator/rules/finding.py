@@ -1,10 +1,14 @@
-"""Turn a rule's assessment of an incident into a Finding that explains itself."""
+"""Turn a rule's assessment of an incident into a Finding that explains itself.
+
+The timeline and observables are common to every rule; the title, summary, techniques and
+remediation are the rule's own.
+"""
 
 from __future__ import annotations
 
 import zlib
 
-from correlator.engine.state import SignInFacts
+from correlator.context import SignInFacts
 from correlator.model import (
     Evidence,
     Finding,
@@ -13,19 +17,10 @@ from correlator.model import (
     SignInView,
     TimelineEntry,
 )
-from correlator.rules.base import Assessment, IncidentContext, RuleMeta
-from correlator.rules.evidence import CHANGE_NAMES, change_label
+from correlator.rules.base import Assessment, IncidentContext, Rule
+from correlator.rules.evidence import CHANGE_NAMES
 
 MAX_TIMELINE_SIGNINS = 8
-
-BASE_REMEDIATION = (
-    "Revoke the user's sessions and refresh tokens (Graph: revokeSignInSessions).",
-    "Reset the password and remove every authentication method registered since the change.",
-    "Confirm the request with the user through a known-good channel (call back the number on "
-    "file, or the manager), never the number the caller gave.",
-    "Review the user's mailbox rules, app consents and downloads since the first suspicious "
-    "sign-in.",
-)
 
 
 def _change_text(ctx: IncidentContext) -> list[TimelineEntry]:
@@ -100,30 +95,6 @@ def _view(facts: SignInFacts | None) -> SignInView | None:
     )
 
 
-def attacks(ctx: IncidentContext, evidence: tuple[Evidence, ...]) -> tuple[str, ...]:
-    found = ["T1078.004"]
-    kinds = {c.kind for c in ctx.incident.changes} | {c.kind for c in ctx.follow_ups}
-    if kinds - {"password_reset", "self_service_reset"}:
-        found.append("T1556.006")
-    if any(e.code in ("device.new", "device.missing", "mfa.added_after") for e in evidence):
-        found.append("T1098.005")
-    # The helpdesk call itself is the suspected precursor whenever someone else made the change.
-    if ctx.incident.by_other or ctx.calls:
-        found += ["T1598.004", "T1566.004"]
-    return tuple(found)
-
-
-def summary(ctx: IncidentContext, assessment: Assessment) -> str:
-    label = change_label(ctx)
-    anchor = ctx.incident.anchor
-    who = f" by {anchor.actor}" if anchor.actor and anchor.by_other else ""
-    if assessment.primary is None:
-        return f"{label}{who} for {ctx.incident.user}; no sign-in followed in the window."
-    lead = "; ".join(e.sentence for e in assessment.evidence[:3])
-    notes = "".join(f" Note: {n}." for n in assessment.notes)
-    return f"{label}{who} for {ctx.incident.user}, then {lead}.{notes}"
-
-
 def fingerprint(
     severity: Severity, score: int, evidence: tuple[Evidence, ...], change_ids: tuple[str, ...]
 ) -> int:
@@ -132,15 +103,15 @@ def fingerprint(
 
 
 def build_finding(
-    meta: RuleMeta, ctx: IncidentContext, assessment: Assessment, *, activity: str, revision: int
+    rule: Rule, ctx: IncidentContext, assessment: Assessment, *, activity: str, revision: int
 ) -> Finding:
-    incident = ctx.incident
+    incident, meta = ctx.incident, rule.meta
     entries = timeline(ctx, assessment)
     times = [incident.first_time] + [e.time for e in entries]
     return Finding(
         uid=incident.uid(meta.id),
         rule_id=meta.id,
-        title=f"Account takeover suspected after {change_label(ctx)}: {incident.user}",
+        title=rule.title(ctx),
         user=incident.user,
         severity=assessment.severity,
         score=assessment.score,
@@ -148,14 +119,14 @@ def build_finding(
         revision=revision,
         start_time=min(times),
         end_time=max(times),
-        summary=summary(ctx, assessment),
+        summary=rule.summary(ctx, assessment),
         change_ids=tuple(c.id for c in incident.changes),
         changes=incident.changes,
         signin=_view(assessment.primary),
         evidence=assessment.evidence,
         timeline=entries,
-        attacks=attacks(ctx, assessment.evidence),
-        remediation=BASE_REMEDIATION,
+        attacks=rule.attacks(ctx, assessment),
+        remediation=meta.remediation,
         observables=_observables(ctx, assessment.primary),
         baseline_mature=ctx.maturity.mature,
         families=assessment.families,
