@@ -153,7 +153,9 @@ class CallRecord(msgspec.Struct, frozen=True, omit_defaults=True, tag="call"):
     id: str
     start: int
     user: str  # the employee called (callee), normalised
-    caller_number: str | None = None  # E.164, or a masked number as delivered
+    # The outside party, E.164 (or masked, as delivered): who called in, or whom an outbound
+    # call dialled.
+    caller_number: str | None = None
     end: int | None = None
     direction: Literal["inbound", "outbound", "unknown"] = "inbound"
     external: bool = True

@@ -8,6 +8,7 @@ from correlator.errors import ConfigError
 from correlator.rules import (
     ato_after_credential_change,
     call_campaign,
+    callback_campaign,
     mfa_fatigue,
     vishing_chain,
 )
@@ -18,6 +19,7 @@ RULES: tuple[AnyRule, ...] = (
     vishing_chain.RULE,
     mfa_fatigue.RULE,
     call_campaign.RULE,
+    callback_campaign.RULE,
 )
 
 

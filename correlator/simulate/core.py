@@ -12,6 +12,12 @@ from typing import Any
 
 from correlator.simulate.activity import background
 from correlator.simulate.attacks import run_attacks
+from correlator.simulate.callback import (
+    ALLOWED_NUMBERS,
+    callback_phishing,
+    conference_line,
+    vendor_line,
+)
 from correlator.simulate.chains import run_patterns
 from correlator.simulate.lookalikes import (
     corporate_vpn_after_reset,
@@ -43,6 +49,8 @@ class SimulationConfig:
     noninteractive_ratio: float = 3.0  # token refreshes per interactive sign-in, on average
     # VPN gateway logins (syslog) and a VPN look-alike; with ``attacks`` None, a VPN takeover.
     vpn: bool = True
+    # Callback phishing (with ``attacks`` None) and its outbound-call look-alikes.
+    callbacks: bool = True
 
     def __post_init__(self) -> None:
         if self.users < 1 or self.days < 1:
@@ -73,6 +81,7 @@ class Simulation:
     users: list[dict[str, Any]] = field(default_factory=list)  # the directory, for alias maps
     vpn: list[str] = field(default_factory=list)  # VPN gateway syslog lines, oldest first
     aliases: dict[str, str] = field(default_factory=dict)  # VPN short names -> UPN
+    allowed_numbers: tuple[str, ...] = ()  # help lines and vendors the tenant allow-lists
 
 
 def _start_ms(config: SimulationConfig) -> int:
@@ -121,6 +130,8 @@ def _simulate(config: SimulationConfig) -> Simulation:
         routine_changes(w)
     if config.vpn:
         _vpn(w, config)
+    if config.callbacks:
+        _callbacks(w, config)
     if config.patterns:
         run_patterns(w)
     return _collect(w)
@@ -133,6 +144,14 @@ def _vpn(w: World, config: SimulationConfig) -> None:
         vpn_after_reset(w)
     if config.lookalikes:
         vpn_lookalike(w)
+
+
+def _callbacks(w: World, config: SimulationConfig) -> None:
+    if config.attacks is None:
+        callback_phishing(w)
+    if config.lookalikes:
+        conference_line(w)
+        vendor_line(w)
 
 
 def _collect(w: World) -> Simulation:
@@ -167,4 +186,9 @@ def _collect(w: World) -> Simulation:
         users=users,
         vpn=[line for _, line in w.vpn],
         aliases=vpn_aliases(w) if w.vpn else {},
+        allowed_numbers=ALLOWED_NUMBERS if _vendor_line(w) else (),
     )
+
+
+def _vendor_line(w: World) -> bool:
+    return any(label["scenario"] == "vendor_support_line" for label in w.labels)

@@ -129,5 +129,7 @@ def _write_config(path: Path, sim: Simulation) -> None:
     config: dict[str, Any] = {"geoip_dir": "geoip", "corporate": sim.corporate}
     if sim.aliases:
         config["aliases"] = sim.aliases  # the names people type at the VPN gateways
+    if sim.allowed_numbers:
+        config["detection"] = {"callback_allowed_numbers": list(sim.allowed_numbers)}
     body = yaml.safe_dump(config, sort_keys=False)
     path.write_text(header + body, encoding="utf-8")
