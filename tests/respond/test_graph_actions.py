@@ -15,6 +15,7 @@ from correlator.model import Severity
 from correlator.respond.ledger import MemoryLedger, RedisLedger
 from correlator.respond.policy import ResponsePolicy
 from correlator.respond.responder import Responder
+from correlator.respond.stage import ResponseMetrics
 from tests.connectors.conftest import Sleeps
 from tests.connectors.tls import Tls
 from tests.respond.conftest import (
@@ -136,3 +137,22 @@ def test_own_revisions_are_not_acted_on_again(graph: ActionGraph, tls: Tls) -> N
     assert r.handle(revision, 2) == []
     assert decoded(revision)["metadata"]["uid"] == "f1:response"
     assert decoded(revision)["finding_info"]["uid"] == "f1"
+
+
+def test_every_decision_and_action_result_is_counted(graph: ActionGraph, tls: Tls) -> None:
+    metrics = ResponseMetrics()
+    graph.deny.add("confirmCompromised")
+    r = Responder(ACT, MemoryLedger(), actions_for(graph, tls), count=metrics.count)
+    for value in (alert("f1"), alert("f1"), alert("f2", BREAK_GLASS)):
+        r.handle(value, 1)
+
+    def sample(name: str, **labels: str) -> float | None:
+        return metrics.registry.get_sample_value(name, labels)
+
+    decisions = "correlator_response_decisions_total"
+    assert sample(decisions, outcome="act", reason="") == 1
+    assert sample(decisions, outcome="withheld", reason="already_acted") == 1
+    assert sample(decisions, outcome="withheld", reason="protected_user") == 1
+    actions = "correlator_response_actions_total"
+    assert sample(actions, action="revoke_sessions", result="done") == 1
+    assert sample(actions, action="confirm_compromised", result="forbidden") == 1
