@@ -37,18 +37,19 @@ def device_evidence(facts: SignInFacts, ctx: IncidentContext) -> list[Evidence]:
     w, cutoff = ctx.config.weights, ctx.incident.first_time - ctx.config.skew_ms
     when = relative(facts.time, ctx.incident.first_time, "the " + change_label(ctx))
     found: list[Evidence] = []
-    if not facts.device_id and facts.app != VPN_APP:  # gateways report no device identity
-        what = "an unregistered device (no device id)"
-        found.append(
-            Evidence(
-                "device",
-                "device.missing",
-                f"sign-in from {what} {when}",
-                w.device_missing,
-                facts.time,
-                facts.id,
+    if not facts.device_id:
+        if facts.app != VPN_APP:  # gateways report no device identity: its absence says nothing
+            what = "an unregistered device (no device id)"
+            found.append(
+                Evidence(
+                    "device",
+                    "device.missing",
+                    f"sign-in from {what} {when}",
+                    w.device_missing,
+                    facts.time,
+                    facts.id,
+                )
             )
-        )
     elif not known_before(ctx.profile, "devices", facts.device_id, cutoff):
         name = facts.device_name or facts.device_id
         if facts.managed:

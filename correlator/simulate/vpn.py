@@ -27,8 +27,9 @@ from correlator.simulate.world import DAY_MS, World
 
 VENDORS = ("globalprotect", "asa", "fortigate")
 DESCRIPTIONS = {
-    "vishing_reset_vpn_login": "Vishing password reset; the caller then logs in to the "
-    "corporate VPN (RADIUS/LDAP, invisible to Entra) from a commercial VPN exit abroad.",
+    "vishing_reset_vpn_login": "The caller rings the target, then the service desk: password "
+    "reset; the caller then logs in to the corporate VPN (RADIUS/LDAP, invisible to Entra) "
+    "from a commercial VPN exit abroad.",
     "vpn_login_after_reset": "Helpdesk password reset after a callback; the user then logs in "
     "to the corporate VPN from home, as every workday.",
 }
@@ -131,7 +132,10 @@ def vpn_after_reset(w: World) -> None:
     agent = w.rng.choice(w.tenant.agents)
     at = agent_time(w, target, change_day(w))
     number = attacker_number(w)
-    calls = [w.add_call(pstn_call(w.rng, at - minutes(w, 5, 12), agent, number, 420))]
+    calls = [  # the target first (for a code, a detail), then the service desk
+        w.add_call(pstn_call(w.rng, at - minutes(w, 60, 90), target, number, 240)),
+        w.add_call(pstn_call(w.rng, at - minutes(w, 5, 12), agent, number, 420)),
+    ]
     changes = helpdesk_change(w, target, agent, at, ["password_reset"], number, "employee_id")
     ip = w.tenant.plan.attacker_vpn.address(w.rng)
     first = at + minutes(w, 3, 8)

@@ -15,7 +15,7 @@ from correlator.model import Event, Finding, Severity, SignIn
 from correlator.normalize import Normalizer
 from correlator.sources import SyslogLine
 from correlator.sources.timeparse import format_iso
-from tests.engine.builders import ATTACKER, HOME, T0, USER, change, history
+from tests.engine.builders import ATTACKER, HOME, T0, USER, call, change, history
 
 HOME_IP, ATTACKER_IP = "81.2.69.10", "203.0.113.9"
 NETWORKS = {HOME_IP: HOME, ATTACKER_IP: ATTACKER}
@@ -57,9 +57,20 @@ def test_a_vpn_login_from_a_new_network_after_a_reset_is_evidence() -> None:
     assert finding.signin is not None and finding.signin.ip == ATTACKER_IP
     assert {"country.new", "asn.new", "anonymizer"} <= codes(finding)
     assert finding.baseline_mature  # the VPN logins alone made the baseline
-    assert finding.severity >= Severity.HIGH
+    # Two families (network, anonymizer) but no device evidence either way: Medium.
+    assert finding.severity == Severity.MEDIUM
     # A gateway reports no device: that absence is not evidence against the user.
     assert "device.missing" not in codes(finding)
+
+
+def test_with_the_callers_call_to_the_user_first_it_is_high() -> None:
+    events = [*vpn_history(), call("c1", -60), change("r1", 0), vpn_login(5, ATTACKER_IP)]
+    found = {f.rule_id: f for f in run(events).values()}
+    # The vishing chain (call, change, stranger's sign-in) holds over the VPN login too.
+    assert found["vishing-chain"].severity >= Severity.HIGH
+    finding = found["ato-after-credential-change"]
+    assert {"country.new", "anonymizer", "call.external"} <= codes(finding)
+    assert finding.severity >= Severity.HIGH
 
 
 def test_a_vpn_login_from_the_usual_network_after_a_reset_is_not() -> None:
@@ -74,3 +85,8 @@ def test_entra_history_and_vpn_logins_are_one_person() -> None:
     (finding,) = findings.values()
     assert finding.user == USER and finding.baseline_mature
     assert {"country.new", "anonymizer"} <= codes(finding)
+
+
+def test_a_vpn_login_without_a_device_id_claims_no_device_at_all() -> None:
+    (finding,) = run([*vpn_history(), change("r1", 0), vpn_login(5, ATTACKER_IP)]).values()
+    assert not {c for c in codes(finding) if c.startswith("device.")}, codes(finding)
