@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -81,6 +82,7 @@ class DetectionConfig:
     chain_call_window_ms: int = 2 * HOUR_MS  # vishing-chain: inbound call -> credential change
     fatigue_min_denials: int = 5  # mfa-fatigue: denied or unanswered prompts before a success
     fatigue_window_ms: int = 30 * MINUTE_MS
+    exit_min_days: int = 3  # a VPN/hosting exit used on this many days is the user's own
     keyed_retention_ms: int = 48 * HOUR_MS  # keyed stages: how long a key's events are kept
     campaign_min_callees: int = 3  # call-campaign: distinct employees one number calls...
     campaign_window_ms: int = 60 * MINUTE_MS  # ...within this sliding window
@@ -89,6 +91,13 @@ class DetectionConfig:
     callback_min_callers: int = 3  # callback-campaign: distinct employees calling one number...
     callback_window_ms: int = 120 * MINUTE_MS  # ...within this sliding window
     callback_allowed_numbers: tuple[str, ...] = ()  # help lines, vendors: never a campaign
+    working_hours: tuple[int, int] = (7, 19)  # helpdesk-anomaly: the target's local hours...
+    default_timezone: str | None = None  # ...in this zone, or the user's own (user_timezones),
+    user_timezones: dict[str, str] = field(default_factory=dict)  # else from their sign-ins
+    caller_lookback_ms: int = 72 * HOUR_MS  # one account requested by different callers
+    burst_agent_min: int = 5  # distinct accounts one agent resets within the burst window
+    burst_tenant_min: int = 12  # distinct accounts reset across the tenant within it
+    burst_window_ms: int = 60 * MINUTE_MS
     weights: Weights = field(default_factory=Weights)
 
     def __post_init__(self) -> None:
@@ -99,11 +108,29 @@ class DetectionConfig:
             raise ConfigError("detection scores must satisfy 0 < low <= medium <= high <= 100")
         if not 0.0 <= self.immature_factor <= 1.0:
             raise ConfigError("detection.immature_factor must lie in [0, 1]")
+        start, end = self.working_hours
+        if not 0 <= start < end <= 24:
+            raise ConfigError(
+                "detection.working_hours must be [start, end] with 0 <= start < end <= 24"
+            )
+        for zone in (self.default_timezone, *self.user_timezones.values()):
+            _check_zone(zone)
 
     @property
     def horizon_ms(self) -> int:
         """How far behind the newest event time per-event state must still be kept."""
         return self.lateness_ms + self.window_ms + self.skew_ms
+
+
+def _check_zone(name: str | None) -> None:
+    if name is None:
+        return
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"unknown time zone {name!r} (use an IANA name such as Europe/London)"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -128,6 +155,8 @@ _DURATION_KEYS = {
     "chain_call_window_minutes": ("chain_call_window_ms", MINUTE_MS),
     "fatigue_window_minutes": ("fatigue_window_ms", MINUTE_MS),
     "keyed_retention_hours": ("keyed_retention_ms", HOUR_MS),
+    "caller_lookback_hours": ("caller_lookback_ms", HOUR_MS),
+    "burst_window_minutes": ("burst_window_ms", MINUTE_MS),
     "campaign_window_minutes": ("campaign_window_ms", MINUTE_MS),
     "campaign_escalation_hours": ("campaign_escalation_ms", HOUR_MS),
     "campaign_meeting_minutes": ("campaign_meeting_ms", MINUTE_MS),
@@ -144,6 +173,8 @@ def _detection_from(raw: dict[str, Any], corporate: dict[str, Any]) -> Detection
             values[name] = int(float(value) * unit)
         elif key == "weights":
             values["weights"] = _weights_from(value)
+        elif key == "user_timezones":
+            values[key] = {str(k).lower(): str(v) for k, v in (value or {}).items()}
         elif key in known:
             values[key] = tuple(value) if isinstance(value, list) else value
         else:

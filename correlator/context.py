@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from correlator.config import DetectionConfig
+from correlator.config import DAY_MS, DetectionConfig
 from correlator.model import CallRecord, CredentialChange
 
 EARTH_RADIUS_KM = 6371.0088
@@ -44,6 +44,11 @@ class Profile(msgspec.Struct, omit_defaults=True):
     agents: dict[str, Seen] = msgspec.field(default_factory=dict)
     days: dict[int, int] = msgspec.field(default_factory=dict)  # epoch day -> sign-ins
     geo: list[GeoPoint] = msgspec.field(default_factory=list)  # newest last, bounded
+    # Solar UTC offsets (hours, from longitude) of the user's located sign-ins: where they live.
+    offsets: dict[str, Seen] = msgspec.field(default_factory=dict)
+    # VPN/proxy/hosting exits the user signs in through (/24, /48) -> the earliest distinct
+    # epoch days seen (a few): their own exit is not an anonymizer.
+    exits: dict[str, list[int]] = msgspec.field(default_factory=dict)
 
 
 class SignInFacts(msgspec.Struct, array_like=True, omit_defaults=True):
@@ -136,6 +141,15 @@ def known_before(profile: Profile, attribute: str, value: str | None, cutoff: in
     return seen is not None and seen.first < cutoff
 
 
+def exit_days(profile: Profile, prefix: str | None, cutoff: int) -> int:
+    """On how many days before ``cutoff`` the user signed in through this anonymizing exit.
+
+    The earliest days are kept, so the answer does not depend on the order sign-ins arrive in.
+    """
+    days = profile.exits.get(prefix or "", ())
+    return sum(1 for day in days if day < cutoff // DAY_MS)
+
+
 def first_seen(profile: Profile, attribute: str, value: str | None) -> int | None:
     seen = getattr(profile, attribute).get(value) if value else None
     return seen.first if seen else None
@@ -168,6 +182,7 @@ class IncidentContext:
     privileged: bool
     config: DetectionConfig
     previous_point: Callable[[int], GeoPoint | None]  # the last located sign-in before a time
+    history: tuple[CredentialChange, ...] = ()  # every change of the user still in state
 
 
 @dataclass(frozen=True)

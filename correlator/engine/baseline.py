@@ -6,13 +6,15 @@ change time, so it gives the same answer whichever of the two events was process
 
 from __future__ import annotations
 
+import bisect
+
 from correlator.config import DAY_MS, DetectionConfig
 from correlator.context import GeoPoint, Maturity, Profile, Seen, SignInFacts, known_before
 
 MAX_GEO_POINTS = 4
 
 # The attributes a profile tracks, and how each is read off a sign-in.
-ATTRIBUTES: tuple[str, ...] = ("devices", "countries", "asns", "prefixes", "agents")
+ATTRIBUTES: tuple[str, ...] = ("devices", "countries", "asns", "prefixes", "agents", "offsets")
 
 
 def learn(
@@ -38,8 +40,11 @@ def learn(
             moved |= _touch(profile.prefixes, facts.prefix, time, top_k)
     day = facts.time // DAY_MS
     profile.days[day] = profile.days.get(day, 0) + 1
+    if facts.anonymizer and facts.prefix and not facts.corporate and "tor" not in facts.anonymizer:
+        moved |= _add_exit_day(profile.exits, facts.prefix, day, top_k)
     if locates and facts.latitude is not None and facts.longitude is not None:
         _add_geo(profile, facts)
+        moved |= _touch(profile.offsets, str(round(facts.longitude / 15)), time, top_k)
     return moved
 
 
@@ -59,6 +64,22 @@ def _touch(table: dict[str, Seen], value: str, time: int, top_k: int) -> bool:
         seen.first = time
         return True
     return False
+
+
+MAX_EXIT_DAYS = 8
+
+
+def _add_exit_day(exits: dict[str, list[int]], prefix: str, day: int, top_k: int) -> bool:
+    days = exits.setdefault(prefix, [])
+    if day in days or (len(days) >= MAX_EXIT_DAYS and day > days[-1]):
+        return False
+    bisect.insort(days, day)
+    del days[MAX_EXIT_DAYS:]
+    if len(exits) > top_k:
+        # Keep the exits used longest: a one-off hotel VPN goes before the daily one.
+        newest = max(exits, key=lambda key: (exits[key][0], key))
+        del exits[newest]
+    return True
 
 
 def _add_geo(profile: Profile, facts: SignInFacts) -> None:
@@ -107,6 +128,8 @@ def trim(profile: Profile, now_ms: int, config: DetectionConfig) -> None:
     horizon_day = horizon // DAY_MS
     for day in [d for d in profile.days if d < horizon_day]:
         del profile.days[day]
+    for prefix in [p for p, days in profile.exits.items() if days[-1] < horizon_day]:
+        del profile.exits[prefix]
     for attribute in ATTRIBUTES:
         table: dict[str, Seen] = getattr(profile, attribute)
         for value in [v for v, s in table.items() if s.last < horizon]:

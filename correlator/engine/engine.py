@@ -233,6 +233,7 @@ class Engine:
             privileged=privileged,
             config=self.config,
             previous_point=lambda t: _previous_point(state, t),
+            history=tuple(state.changes),
         )
 
     def _assess(

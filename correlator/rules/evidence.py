@@ -6,7 +6,7 @@ incident high-confidence, so one noisy signal (a new mobile carrier) never decid
 
 from __future__ import annotations
 
-from correlator.context import SignInFacts, distance_km, known_before
+from correlator.context import SignInFacts, distance_km, exit_days, known_before
 from correlator.model import VPN_APP, CredentialChange, Evidence
 from correlator.rules.base import IncidentContext
 
@@ -137,6 +137,16 @@ def anonymizer_evidence(facts: SignInFacts, ctx: IncidentContext) -> list[Eviden
         return []
     w = ctx.config.weights
     found: list[Evidence] = []
+    cutoff = ctx.incident.first_time - ctx.config.skew_ms
+    if facts.anonymizer and "tor" not in facts.anonymizer:
+        days = exit_days(ctx.profile, facts.prefix, cutoff)
+        if days >= ctx.config.exit_min_days:
+            # Worth no points, but the alert says why the VPN did not count.
+            text = (
+                f"{', '.join(facts.anonymizer)} exit {facts.prefix} is the user's own: "
+                f"signed in through it on {days} days before"
+            )
+            return [Evidence("anonymizer", "anonymizer.own_exit", text, 0, facts.time, facts.id)]
     if facts.anonymizer:
         kinds = ", ".join(facts.anonymizer)
         org = f" ({facts.as_org})" if facts.as_org else ""

@@ -9,6 +9,8 @@ from correlator.rules import (
     ato_after_credential_change,
     call_campaign,
     callback_campaign,
+    helpdesk_anomaly,
+    helpdesk_burst,
     mfa_fatigue,
     vishing_chain,
 )
@@ -20,11 +22,15 @@ RULES: tuple[AnyRule, ...] = (
     mfa_fatigue.RULE,
     call_campaign.RULE,
     callback_campaign.RULE,
+    helpdesk_anomaly.RULE,
+    helpdesk_burst.RULE,
 )
 
 
 def rule_ids() -> tuple[str, ...]:
-    return tuple(rule.meta.id for rule in RULES)
+    """Each id once: a detection may run in two stages (helpdesk-anomaly per change and per
+    agent), and enabling or disabling it covers both."""
+    return tuple(dict.fromkeys(rule.meta.id for rule in RULES))
 
 
 def select(enabled: Mapping[str, bool] | None = None) -> tuple[AnyRule, ...]:

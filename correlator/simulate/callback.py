@@ -48,6 +48,16 @@ def _free(w: World, count: int) -> list[User]:
     return chosen
 
 
+def _crowd(w: World, count: int) -> list[User]:
+    """One unclaimed user to label, and others who merely dial in (left free for others)."""
+    chosen = _free(w, 1)
+    if not chosen:
+        return []
+    first = chosen[0]
+    others = [u for u in w.tenant.users if u is not first and not u.helpdesk]
+    return [first, *w.rng.sample(others, min(count - 1, len(others)))]
+
+
 def callback_phishing(w: World) -> None:
     callers = _free(w, 4)
     if len(callers) < 3:
@@ -70,7 +80,7 @@ def callback_phishing(w: World) -> None:
 
 
 def conference_line(w: World) -> None:
-    people = _free(w, 12)
+    people = _crowd(w, 12)
     if not people:
         return
     at = agent_time(w, people[0], change_day(w))
@@ -83,7 +93,7 @@ def conference_line(w: World) -> None:
 
 
 def vendor_line(w: World) -> None:
-    people = _free(w, 6)
+    people = _crowd(w, 6)
     if not people:
         return
     at = agent_time(w, people[0], change_day(w))

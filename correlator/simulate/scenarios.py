@@ -2,13 +2,13 @@
 
 Each scenario claims its own user, so labels never overlap. The label is the ground truth a
 backtest compares alerts with: ``expected`` is "high" for an account takeover, "not_high" for a
-look-alike and "at_most_medium" for a takeover attempt that never got in; ``detections`` names
-the rules that must each reach High on the user.
+look-alike and "at_most_medium" for a takeover attempt that never got in; ``detections`` maps
+the rules that must alert on the user to the least severity each must reach.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from correlator.simulate.calls import ticket
@@ -94,7 +94,7 @@ def label(
     description: str,
     signin_ids: Iterable[str] = (),
     call_ids: Iterable[str] = (),
-    detections: Iterable[str] = (),
+    detections: Iterable[str] | Mapping[str, str] = (),
 ) -> None:
     entry: dict[str, Any] = {
         "id": f"{kind}-{len(w.labels) + 1:03d}-{scenario}",
@@ -107,7 +107,10 @@ def label(
         "description": description,
         "signin_ids": list(signin_ids),
         "call_ids": list(call_ids),
-        "detections": list(detections),  # rule ids that must reach High on this user
+        # rule id -> the least severity it must reach on this user ("high" when only named)
+        "detections": dict(detections)
+        if isinstance(detections, Mapping)
+        else dict.fromkeys(detections, "high"),
     }
     w.labels.append(entry)
 

@@ -30,7 +30,7 @@ from tests.deploy.kit import (
 STACK = compose()
 SERVICES: dict[str, Any] = STACK["services"]
 CORRELATOR = {name: s for name, s in SERVICES.items() if "build" in s}
-STAGES = {"normalize": "normalize", "correlate": "correlate"}
+STAGES = {"normalize": "normalize", "correlate": "correlate", "keyed": "keyed"}
 
 
 def _argv(name: str) -> list[str]:
@@ -125,7 +125,7 @@ def test_stage_settings_resolve(name: str, tmp_path: Path) -> None:
     run = resolve_run_settings(vars(args), environment(SERVICES[name]), settings.extra)
     assert run.bootstrap_servers == "kafka:9092"
     assert run.stage == STAGES[name]
-    if name == "correlate":
+    if name in ("correlate", "keyed"):
         assert run.state.startswith("redis://redis:")
     if config is None:  # the simulated tenant's config, written at run time into a volume
         volumes = dict(named_volumes(SERVICES[name]))

@@ -52,7 +52,7 @@ def _stage(name: str) -> str:
 def test_the_kit_has_every_kind_of_object() -> None:
     kinds = {o["kind"] for o in OBJECTS}
     assert {"Deployment", "ConfigMap", "Service", "PodDisruptionBudget", "Secret"} <= kinds
-    assert sorted(_stage(n) for n in DEPLOYMENTS) == ["correlate", "normalize"]
+    assert sorted(_stage(n) for n in DEPLOYMENTS) == ["correlate", "keyed", "normalize"]
 
 
 def test_kustomization_lists_every_manifest_but_the_secret_example() -> None:
@@ -146,7 +146,7 @@ def test_settings_resolve_and_the_clients_accept_them(name: str, tmp_path: Path)
     run = resolve_run_settings(flags, env, settings.extra)
     assert run.stage == _stage(name) and run.bootstrap_servers
     assert run.kafka["sasl.password"] == SECRET["stringData"]["kafka-sasl-password"]
-    if run.stage == "correlate":
+    if run.stage in ("correlate", "keyed"):
         assert run.state == SECRET["stringData"]["redis-url"]
     # Loopback only: the clients are built and closed, never connected anywhere.
     Consumer(consumer_config("127.0.0.1:1", "g", run.kafka)).close()

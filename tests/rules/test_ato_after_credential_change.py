@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from correlator.config import DetectionConfig
+from correlator.config import DAY_MS, MINUTE_MS, DetectionConfig
 from correlator.engine.engine import Engine
-from correlator.model import Event, Finding, Severity
+from correlator.model import Event, Finding, NetworkInfo, Severity
 from correlator.rules.ato_after_credential_change import RULE
 from tests.engine.builders import (
     ABROAD,
@@ -35,7 +35,43 @@ ATTACKER_SIGNIN = dict(
     network=ATTACKER, device=None, browser="Chrome 124", os="MacOs", ip="203.0.113.9"
 )
 
+# A privacy VPN the user runs on laptop and phone: a hosting network flagged as VPN.
+OWN_VPN = NetworkInfo(
+    country="GB", city="London", latitude=51.5, longitude=-0.1, accuracy_km=50, asn=9009,
+    as_org="M247", vpn=True, hosting=True, geo_source="geoip",
+)  # fmt: skip
+VPN_IP = "185.220.1.5"
+
+
+def vpn_days(days: int) -> list[Event]:
+    """The user on their own VPN, once a day on the last ``days`` days, from the laptop."""
+    return [signin(f"v{d}", (d - days) * DAY_MS / MINUTE_MS + 90, network=OWN_VPN, ip=VPN_IP)
+            for d in range(days)]  # fmt: skip
+
+
+LOST_PHONE = [
+    change("w1", 0, "mfa_reset"),  # the admin wipes the lost phone's methods
+    signin("p1", 8, network=OWN_VPN, ip=VPN_IP, device=None, os="iOS", browser="Safari"),
+    change("m1", 10, "mfa_method_added", by_other=False),  # the new phone's authenticator
+]
+
 CASES = [
+    # The lost phone: an admin removes the old method, the new phone signs in through the VPN
+    # the user has used for days. Their own exit is no anonymizer: Medium, never High.
+    Case(
+        "lost phone through the user's own VPN",
+        history() + vpn_days(5) + LOST_PHONE,
+        Severity.MEDIUM,
+        ("anonymizer.own_exit", "mfa.added_after"),
+    ),
+    # The same with a VPN exit the user never used: that is the attacker's pattern.
+    Case(
+        "new phone through a VPN never used", history() + LOST_PHONE, Severity.HIGH, ("anonymizer",)
+    ),
+    # One day on the VPN is not yet their exit.
+    Case(
+        "VPN used once before", history() + vpn_days(1) + LOST_PHONE, Severity.HIGH, ("anonymizer",)
+    ),
     # The vishing chain: a call, a helpdesk reset, the attacker's sign-in, a new authenticator.
     Case(
         "attack",

@@ -45,7 +45,7 @@ def test_scenario_catalogue(sim: Simulation) -> None:
     expected = {label["kind"]: set() for label in sim.labels}
     for label in sim.labels:
         expected[label["kind"]].add(label["expected"])
-    assert expected["attack"] == {"high"}
+    assert expected["attack"] == {"high", "at_most_medium"}  # a burst's targets: at most Medium
     assert expected["lookalike"] == {"not_high", "at_most_medium"}
 
 
