@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_runtime.add_parsers(sub)
     cli_ingest.add_parsers(sub)
+    from correlator.respond import cli as respond_cli
+
+    respond_cli.add_parser(sub)
     return parser
 
 

@@ -94,6 +94,9 @@ class DetectionConfig:
     campaign_window_ms: int = 60 * MINUTE_MS  # ...within this sliding window
     campaign_escalation_ms: int = 24 * HOUR_MS  # a callee's change or odd sign-in after a call
     campaign_meeting_ms: int = 2 * MINUTE_MS  # calls this close together: a bridge dialling out
+    callback_min_callers: int = 3  # callback-campaign: distinct employees calling one number...
+    callback_window_ms: int = 120 * MINUTE_MS  # ...within this sliding window
+    callback_allowed_numbers: tuple[str, ...] = ()  # help lines, vendors: never a campaign
     working_hours: tuple[int, int] = (7, 19)  # helpdesk-anomaly: the target's local hours...
     default_timezone: str | None = None  # ...in this zone, or the user's own (user_timezones),
     user_timezones: dict[str, str] = field(default_factory=dict)  # else from their sign-ins
@@ -168,6 +171,7 @@ _DURATION_KEYS = {
     "campaign_window_minutes": ("campaign_window_ms", MINUTE_MS),
     "campaign_escalation_hours": ("campaign_escalation_ms", HOUR_MS),
     "campaign_meeting_minutes": ("campaign_meeting_ms", MINUTE_MS),
+    "callback_window_minutes": ("callback_window_ms", MINUTE_MS),
 }
 
 

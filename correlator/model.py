@@ -75,6 +75,11 @@ class NetworkInfo(msgspec.Struct, frozen=True, omit_defaults=True):
         return tuple(name for name, on in flags if on)
 
 
+# ``SignIn.app`` of VPN logins: the gateways report no device identity, so its absence is no
+# evidence for them.
+VPN_APP = "VPN"
+
+
 class SignIn(msgspec.Struct, frozen=True, omit_defaults=True, tag="signin"):
     id: str
     time: int
@@ -108,7 +113,8 @@ class SignIn(msgspec.Struct, frozen=True, omit_defaults=True, tag="signin"):
     log_longitude: float | None = None
     log_asn: int | None = None
     category: str | None = None  # SignInLogs, NonInteractiveUserSignInLogs, ...
-    source_format: str | None = None  # graph, azure-monitor, log-analytics
+    source_format: str | None = None  # graph, azure-monitor, log-analytics, a VPN format
+    gateway: str | None = None  # VPN sign-ins: the gateway, portal or firewall that logged it
     network: NetworkInfo | None = None  # filled by enrichment
     failure_detail: str | None = None  # status.additionalDetails: "MFA denied; user declined..."
 
@@ -147,7 +153,9 @@ class CallRecord(msgspec.Struct, frozen=True, omit_defaults=True, tag="call"):
     id: str
     start: int
     user: str  # the employee called (callee), normalised
-    caller_number: str | None = None  # E.164, or a masked number as delivered
+    # The outside party, E.164 (or masked, as delivered): who called in, or whom an outbound
+    # call dialled.
+    caller_number: str | None = None
     end: int | None = None
     direction: Literal["inbound", "outbound", "unknown"] = "inbound"
     external: bool = True

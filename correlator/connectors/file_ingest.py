@@ -20,7 +20,7 @@ import orjson
 
 from correlator.errors import InvalidRecord
 from correlator.runtime.topics import Topics
-from correlator.sources import parse_record
+from correlator.sources import SyslogLine, parse_record
 from correlator.sources.files import Skipped, file_records, input_files
 from correlator.sources.reasons import is_ignored
 from correlator.sources.sniff import (
@@ -37,6 +37,7 @@ from correlator.sources.sniff import (
     MONITOR_SIGNIN,
     sniff,
 )
+from correlator.sources.vpn import CISCO_ASA, FORTIGATE_SSLVPN, PANOS_GLOBALPROTECT
 
 TOPIC_OF_FORMAT = {
     GRAPH_SIGNIN: "signins",
@@ -50,6 +51,9 @@ TOPIC_OF_FORMAT = {
     GRAPH_SESSION: "calls",
     GRAPH_PSTN: "calls",
     GRAPH_DIRECT_ROUTING: "calls",
+    PANOS_GLOBALPROTECT: "vpn",
+    CISCO_ASA: "vpn",
+    FORTIGATE_SSLVPN: "vpn",
 }
 
 
@@ -112,7 +116,9 @@ def _outgoing(record: object) -> Outgoing:
     if topic is None or not events:
         raise InvalidRecord("unknown_format", "no events in this record")
     first = min(events, key=lambda e: e.time)
-    return Outgoing(first.time, topic, first.user, orjson.dumps(record))
+    # A gateway's syslog line goes out as the gateway sent it, not as JSON.
+    value = bytes(record) if isinstance(record, SyslogLine) else orjson.dumps(record)
+    return Outgoing(first.time, topic, first.user, value)
 
 
 def produce(

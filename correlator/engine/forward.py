@@ -47,7 +47,13 @@ def forwards_for(
 
 
 def _outside_calls(calls: Iterable[CallRecord]) -> list[CallRecord]:
-    return [c for c in calls if c.external and c.direction == "inbound" and c.caller_number]
+    # Outbound calls too: callback phishing makes employees dial the attacker's number. Each
+    # rule keeps the direction it counts (signals name their call).
+    return [
+        c
+        for c in calls
+        if c.external and c.direction in ("inbound", "outbound") and c.caller_number
+    ]
 
 
 def _follows(call: CallRecord, time: int, config: DetectionConfig) -> bool:

@@ -13,7 +13,7 @@ from correlator.context import (
     known_before,
     learned_egress,
 )
-from correlator.model import CredentialChange, Evidence
+from correlator.model import VPN_APP, CredentialChange, Evidence
 from correlator.rules.base import IncidentContext
 
 CHANGE_NAMES = {
@@ -44,17 +44,18 @@ def device_evidence(facts: SignInFacts, ctx: IncidentContext) -> list[Evidence]:
     when = relative(facts.time, ctx.incident.first_time, "the " + change_label(ctx))
     found: list[Evidence] = []
     if not facts.device_id:
-        what = "an unregistered device (no device id)"
-        found.append(
-            Evidence(
-                "device",
-                "device.missing",
-                f"sign-in from {what} {when}",
-                w.device_missing,
-                facts.time,
-                facts.id,
+        if facts.app != VPN_APP:  # gateways report no device identity: its absence says nothing
+            what = "an unregistered device (no device id)"
+            found.append(
+                Evidence(
+                    "device",
+                    "device.missing",
+                    f"sign-in from {what} {when}",
+                    w.device_missing,
+                    facts.time,
+                    facts.id,
+                )
             )
-        )
     elif not known_before(ctx.profile, "devices", facts.device_id, cutoff):
         name = facts.device_name or facts.device_id
         if facts.managed:

@@ -8,6 +8,7 @@ from correlator.errors import ConfigError
 from correlator.rules import (
     ato_after_credential_change,
     call_campaign,
+    callback_campaign,
     consent_after_call,
     helpdesk_anomaly,
     helpdesk_burst,
@@ -21,6 +22,7 @@ RULES: tuple[AnyRule, ...] = (
     vishing_chain.RULE,
     mfa_fatigue.RULE,
     call_campaign.RULE,
+    callback_campaign.RULE,
     helpdesk_anomaly.RULE,
     helpdesk_burst.RULE,
     consent_after_call.RULE,

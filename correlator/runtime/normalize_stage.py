@@ -16,7 +16,7 @@ from correlator.normalize import Normalizer
 from correlator.runtime.codec import encode_event
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.worker import BatchWorker
-from correlator.sources import decode_payload
+from correlator.sources import SyslogLine, decode_payload
 from correlator.sources.reasons import TOO_LARGE, is_ignored
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ class NormalizeWorker(BatchWorker):
 def _record_bytes(record: object, body: bytes) -> bytes:
     if isinstance(record, InvalidRecord):
         return body  # a line or row that did not parse has no bytes of its own: keep them all
+    if isinstance(record, SyslogLine):
+        return bytes(record)  # the line as the gateway sent it, not JSON
     try:
         return orjson.dumps(record)
     except TypeError:

@@ -12,6 +12,12 @@ from typing import Any
 
 from correlator.simulate.activity import background
 from correlator.simulate.attacks import run_attacks
+from correlator.simulate.callback import (
+    ALLOWED_NUMBERS,
+    callback_phishing,
+    conference_line,
+    vendor_line,
+)
 from correlator.simulate.chains import run_patterns
 from correlator.simulate.lookalikes import (
     corporate_vpn_after_reset,
@@ -25,6 +31,7 @@ from correlator.simulate.lookalikes import (
 from correlator.simulate.network import GeoData
 from correlator.simulate.routine import routine_changes
 from correlator.simulate.tenant import build_tenant
+from correlator.simulate.vpn import routine_vpn_logins, vpn_after_reset, vpn_aliases, vpn_lookalike
 from correlator.simulate.world import World
 
 DEFAULT_START = datetime(2026, 10, 1, tzinfo=UTC)  # fixed, not the wall clock: reproducible
@@ -40,6 +47,10 @@ class SimulationConfig:
     lookalikes: bool = True  # scripted look-alikes and routine benign credential changes
     patterns: bool = True  # the detections beyond the join (vishing chain...) and look-alikes
     noninteractive_ratio: float = 3.0  # token refreshes per interactive sign-in, on average
+    # VPN gateway logins (syslog) and a VPN look-alike; with ``attacks`` None, a VPN takeover.
+    vpn: bool = True
+    # Callback phishing (with ``attacks`` None) and its outbound-call look-alikes.
+    callbacks: bool = True
 
     def __post_init__(self) -> None:
         if self.users < 1 or self.days < 1:
@@ -68,6 +79,9 @@ class Simulation:
     tenant_id: str = ""
     domain: str = ""
     users: list[dict[str, Any]] = field(default_factory=list)  # the directory, for alias maps
+    vpn: list[str] = field(default_factory=list)  # VPN gateway syslog lines, oldest first
+    aliases: dict[str, str] = field(default_factory=dict)  # VPN short names -> UPN
+    allowed_numbers: tuple[str, ...] = ()  # help lines and vendors the tenant allow-lists
 
 
 def _start_ms(config: SimulationConfig) -> int:
@@ -114,9 +128,30 @@ def _simulate(config: SimulationConfig) -> Simulation:
         for finish in finishers:
             finish()
         routine_changes(w)
+    if config.vpn:
+        _vpn(w, config)
+    if config.callbacks:
+        _callbacks(w, config)
     if config.patterns:
         run_patterns(w)
     return _collect(w)
+
+
+def _vpn(w: World, config: SimulationConfig) -> None:
+    # After the core scenarios, so that their records stay what they were without it.
+    routine_vpn_logins(w)
+    if config.attacks is None:  # an explicit count is the Entra attacks' count, exactly
+        vpn_after_reset(w)
+    if config.lookalikes:
+        vpn_lookalike(w)
+
+
+def _callbacks(w: World, config: SimulationConfig) -> None:
+    if config.attacks is None:
+        callback_phishing(w)
+    if config.lookalikes:
+        conference_line(w)
+        vendor_line(w)
 
 
 def _collect(w: World) -> Simulation:
@@ -125,6 +160,7 @@ def _collect(w: World) -> Simulation:
     w.audits.sort(key=lambda r: r["activityDateTime"])
     w.tickets.sort(key=lambda r: r["time"])
     w.calls.sort(key=lambda r: r["startDateTime"])
+    w.vpn.sort(key=lambda entry: entry[0])
     users = [
         {
             "id": u.id,
@@ -148,4 +184,11 @@ def _collect(w: World) -> Simulation:
         tenant_id=w.tenant.id,
         domain=w.tenant.domain,
         users=users,
+        vpn=[line for _, line in w.vpn],
+        aliases=vpn_aliases(w) if w.vpn else {},
+        allowed_numbers=ALLOWED_NUMBERS if _vendor_line(w) else (),
     )
+
+
+def _vendor_line(w: World) -> bool:
+    return any(label["scenario"] == "vendor_support_line" for label in w.labels)

@@ -26,6 +26,7 @@ class World:
     tickets: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
     labels: list[dict[str, Any]] = field(default_factory=list)
+    vpn: list[tuple[int, str]] = field(default_factory=list)  # (time, syslog line)
     busy: set[str] = field(default_factory=set)  # users a scenario already claimed
 
     def __post_init__(self) -> None:

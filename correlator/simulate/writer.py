@@ -7,6 +7,7 @@ exactly the inputs):
   logs/audits/directoryAudits.jsonl  Graph directoryAudit objects, one per line, oldest first
   logs/helpdesk/tickets.jsonl        helpdesk.credential_change events, oldest first
   logs/calls/pstn_calls.json         one Graph getPstnCalls page (pstnCallLogRow)
+  logs/vpn/gateways.log              VPN gateway logins as syslog lines, oldest first
   labels.json                        ground truth, one object per scenario
   geoip/*.mmdb                       City, ASN and Anonymous-IP databases covering every address
   correlator.yaml                    the correlator's config for this tenant: corporate egress
@@ -53,6 +54,7 @@ def write_simulation(sim: Simulation, out: Path, page_size: int = PAGE_SIZE) -> 
     _write_jsonl(logs / "audits" / "directoryAudits.jsonl", sim.audits)
     _write_jsonl(logs / "helpdesk" / "tickets.jsonl", sim.tickets)
     _write_json(logs / "calls" / "pstn_calls.json", _pstn_page(sim.calls))
+    _write_lines(logs / "vpn" / "gateways.log", sim.vpn)
     _write_json(out / "labels.json", sim.labels)
     geo = sim.geo
     write_geoip_dir(
@@ -68,6 +70,7 @@ def write_simulation(sim: Simulation, out: Path, page_size: int = PAGE_SIZE) -> 
         "audits": len(sim.audits),
         "tickets": len(sim.tickets),
         "calls": len(sim.calls),
+        "vpn": len(sim.vpn),
         "labels": len(sim.labels),
         "geoip_networks": len(geo.networks),
     }
@@ -110,11 +113,23 @@ def _write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
             fh.write(b"\n")
 
 
+def _write_lines(path: Path, lines: list[str]) -> None:
+    if not lines:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
 def _write_config(path: Path, sim: Simulation) -> None:
     header = (
         f"# correlator config for the simulated tenant {sim.domain} ({sim.tenant_id}).\n"
         "# Offices and the corporate VPN egress: sign-ins from these networks are corporate, so\n"
         "# the VPN's hosting/VPN flags in the anonymizer database must not count as evidence.\n"
     )
-    body = yaml.safe_dump({"geoip_dir": "geoip", "corporate": sim.corporate}, sort_keys=False)
+    config: dict[str, Any] = {"geoip_dir": "geoip", "corporate": sim.corporate}
+    if sim.aliases:
+        config["aliases"] = sim.aliases  # the names people type at the VPN gateways
+    if sim.allowed_numbers:
+        config["detection"] = {"callback_allowed_numbers": list(sim.allowed_numbers)}
+    body = yaml.safe_dump(config, sort_keys=False)
     path.write_text(header + body, encoding="utf-8")

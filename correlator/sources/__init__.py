@@ -10,7 +10,8 @@ raises ``InvalidRecord`` with one of the stable reasons documented in
 Formats (``sniff`` names): ``graph.signin``, ``graph.directory_audit``, ``graph.call_record``,
 ``graph.call_session``, ``graph.pstn_call``, ``graph.direct_routing_call``,
 ``azure_monitor.signin``, ``azure_monitor.audit``, ``log_analytics.signin``,
-``log_analytics.audit``, ``helpdesk.ticket``.
+``log_analytics.audit``, ``helpdesk.ticket``; and, for syslog lines (``SyslogLine``, from text
+bodies), ``panos.globalprotect``, ``cisco_asa.vpn``, ``fortigate.vpn``.
 """
 
 from __future__ import annotations
@@ -24,17 +25,23 @@ from correlator.sources import sniff as formats
 from correlator.sources.audit import audit_from_graph
 from correlator.sources.azure_monitor import monitor_audit, monitor_signin
 from correlator.sources.calls import call_record, call_session, pstn_row
+from correlator.sources.cisco_asa import asa_signin
 from correlator.sources.decode import decode_lines, decode_payload
 from correlator.sources.fast_signin import fast_signins
+from correlator.sources.fortigate import fortigate_signin
+from correlator.sources.globalprotect import globalprotect_signin
 from correlator.sources.graph_signin import signin_from_graph
 from correlator.sources.helpdesk import helpdesk_ticket
 from correlator.sources.log_analytics import la_audit, la_signin
 from correlator.sources.reasons import INVALID_FIELD, REASONS
 from correlator.sources.sniff import sniff
+from correlator.sources.syslog import SyslogLine
 from correlator.sources.timeparse import parse_time
+from correlator.sources.vpn import CISCO_ASA, FORTIGATE_SSLVPN, PANOS_GLOBALPROTECT
 
 __all__ = [
     "REASONS",
+    "SyslogLine",
     "decode_lines",
     "decode_payload",
     "fast_signins",
@@ -57,6 +64,9 @@ _PARSERS: dict[str, _Parser] = {
     formats.GRAPH_SESSION: lambda r: [*call_session(r)],
     formats.GRAPH_PSTN: lambda r: [*pstn_row(r, "graph-pstn")],
     formats.GRAPH_DIRECT_ROUTING: lambda r: [*pstn_row(r, "graph-direct-routing")],
+    PANOS_GLOBALPROTECT: globalprotect_signin,  # type: ignore[dict-item]
+    CISCO_ASA: asa_signin,  # type: ignore[dict-item]
+    FORTIGATE_SSLVPN: fortigate_signin,  # type: ignore[dict-item]
 }
 
 

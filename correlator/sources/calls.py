@@ -31,15 +31,18 @@ def pstn_row(row: Mapping[str, Any], source_format: str) -> list[CallRecord]:
     start = parse_time(row.get("startDateTime"), "startDateTime")
     user, _, _ = resolve_user(row.get("userPrincipalName"), row.get("userId"))
     call_type = text(row.get("callType"), "callType")
+    direction = _direction(call_type)
+    # An outbound row's callerNumber is the employee's own line: the outside party is the callee.
+    remote = "calleeNumber" if direction == "outbound" else "callerNumber"
     record_id = text(row.get("id"), "id") or text(row.get("callId"), "callId")
     return [
         CallRecord(
             id=record_id or f"{source_format}:{user}:{start}",
             start=start,
             user=user,
-            caller_number=phone(row.get("callerNumber"), "callerNumber"),
+            caller_number=phone(row.get(remote), remote),
             end=_optional_time(row.get("endDateTime")),
-            direction=_direction(call_type),
+            direction=direction,
             external=True,  # a PSTN leg always reaches outside the tenant
             call_type=call_type,
             source_format=source_format,

@@ -5,7 +5,8 @@ Accepted bodies: one JSON object; a JSON array; a Graph page ``{"value": [...]}`
 Analytics query-API response ``{"tables": [{"columns": [...], "rows": [...]}]}``; JSON lines
 (each line may itself be a page or envelope, as blobs and Event Hub captures are). A UTF-8 BOM
 and the trailing commas of the Graph documentation examples are tolerated. An empty page or
-envelope is no records, not an error.
+envelope is no records, not an error. A body that is not JSON but starts like syslog (VPN
+gateways) gives one ``SyslogLine`` per line.
 
 Everything here is linear in the input: bodies are untrusted, and a decode that holds the
 interpreter for seconds also silences the health endpoints.
@@ -19,6 +20,7 @@ import orjson
 
 from correlator.errors import InvalidRecord
 from correlator.sources.reasons import MALFORMED_JSON, TOO_LARGE
+from correlator.sources.syslog import looks_like_syslog, syslog_lines
 
 MAX_PAYLOAD = 256 * 1024 * 1024  # a replayed file
 MAX_MESSAGE = 8 * 1024 * 1024  # a stream message: twice the 4 MB pages the raw topics carry
@@ -67,6 +69,8 @@ def decode_lines(data: bytes, *, lines: bool = True) -> Decoded:
         body = body[3:]
     if not body.strip():
         return []
+    if looks_like_syslog(body):
+        return syslog_lines(body)
     doc = _loads(body)
     if doc is _FAILED:
         stripped = _without_trailing_commas(body)

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from correlator.errors import InvalidRecord
+from correlator.sources.cisco_asa import ASA_TAG
 from correlator.sources.fields import get_ci
+from correlator.sources.fortigate import FORTI_KEYS
+from correlator.sources.globalprotect import PANOS_CSV
 from correlator.sources.reasons import NOT_AN_OBJECT, UNKNOWN_FORMAT, UNSUPPORTED_CATEGORY
+from correlator.sources.syslog import SyslogLine, split_header
+from correlator.sources.vpn import CISCO_ASA, FORTIGATE_SSLVPN, PANOS_GLOBALPROTECT
 
 GRAPH_SIGNIN = "graph.signin"
 GRAPH_AUDIT = "graph.directory_audit"
@@ -19,6 +24,7 @@ MONITOR_AUDIT = "azure_monitor.audit"
 LA_SIGNIN = "log_analytics.signin"
 LA_AUDIT = "log_analytics.audit"
 HELPDESK = "helpdesk.ticket"
+VPN_FORMATS = (PANOS_GLOBALPROTECT, CISCO_ASA, FORTIGATE_SSLVPN)
 
 HELPDESK_TYPE = "helpdesk.credential_change"
 
@@ -46,6 +52,8 @@ _CALL_RECORD_TYPES = frozenset({"peerToPeer", "groupCall", "unknown", "unknownFu
 def sniff(record: object) -> str:
     """The format name of one record, or ``InvalidRecord`` (not_an_object / unknown_format /
     unsupported_category)."""
+    if isinstance(record, SyslogLine):
+        return sniff_syslog(record)
     if not isinstance(record, Mapping):
         raise InvalidRecord(NOT_AN_OBJECT, f"record is a {type(record).__name__}")
     graph = _sniff_graph(record)
@@ -117,3 +125,15 @@ def _sniff_log_analytics(record: Mapping[str, object]) -> str:
         f"Log Analytics table {str(table)[:80]!r} is not consumed",
         field="Type",
     )
+
+
+def sniff_syslog(line: SyslogLine) -> str:
+    """The VPN format of a syslog line, from the message's own markers, whatever the header."""
+    message = split_header(line.text).message
+    if ASA_TAG.search(message[:200]):
+        return CISCO_ASA
+    if PANOS_CSV.match(message):
+        return PANOS_GLOBALPROTECT
+    if FORTI_KEYS.search(message):
+        return FORTIGATE_SSLVPN
+    raise InvalidRecord(UNKNOWN_FORMAT, "syslog line of no supported VPN format")

@@ -30,7 +30,13 @@ def test_defaults() -> None:
         "all",
         None,
     )
-    assert run.topics.raw == ("entra.signins", "entra.audits", "helpdesk.tickets", "calls.records")
+    assert run.topics.raw == (
+        "entra.signins",
+        "entra.audits",
+        "helpdesk.tickets",
+        "calls.records",
+        "vpn.auth",
+    )
     assert run.topics.alerts == "correlator.alerts" and run.topics.dlq == "correlator.dlq"
 
 

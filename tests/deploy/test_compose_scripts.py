@@ -80,5 +80,5 @@ def test_sim_ingest_reads_the_logs_the_simulator_writes(tmp_path: Path) -> None:
     out = tmp_path / sim_out
     assert main(["simulate", "--users", "20", "--days", "4", "--seed", "3", "--out", str(out)]) == 0
     result = plan([tmp_path / logs])
-    assert set(result.by_topic()) == {"signins", "audits", "tickets", "calls"}
+    assert set(result.by_topic()) == {"signins", "audits", "tickets", "calls", "vpn"}
     assert not result.refused

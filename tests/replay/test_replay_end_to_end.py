@@ -114,6 +114,15 @@ def _shuffled_copy(tenant: Path, target: Path, seed: int) -> Path:
             records += path.read_bytes().splitlines()
     rng.shuffle(records)
     target.mkdir()
+    # VPN gateway syslog lines: a text file of their own, shuffled as well.
+    lines = [
+        line
+        for p in sorted((tenant / "logs").rglob("*.log"))
+        for line in p.read_bytes().splitlines()
+    ]
+    assert lines, "the tenant has VPN logins"
+    rng.shuffle(lines)
+    (target / "c.log").write_bytes(b"\n".join(lines) + b"\n")
     cut = rng.randint(1, len(records) - 1)
     (target / "b.jsonl").write_bytes(b"\n".join(records[:cut]) + b"\n")
     (target / "a.jsonl").write_bytes(b"\n".join(records[cut:]) + b"\n")

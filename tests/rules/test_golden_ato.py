@@ -16,8 +16,9 @@ from correlator.cli import main
 from correlator.simulate import SimulationConfig, simulate, write_simulation
 
 GOLDEN = Path(__file__).parent / "golden" / "ato_alerts.jsonl"
-# Without the later detections' patterns: the tenant as it was when the golden file was written.
-TENANT = SimulationConfig(users=300, days=14, seed=3, attacks=9, patterns=False)
+# Without the later detections' patterns and VPN logins: the tenant as it was when the golden
+# file was written.
+TENANT = SimulationConfig(users=300, days=14, seed=3, attacks=9, patterns=False, vpn=False)
 RULE = "ato-after-credential-change"
 
 

@@ -24,7 +24,7 @@ def run_settings(
     stage: str = "all",
     batch_size: int = 200,
 ) -> RunSettings:
-    logical = ("signins", "audits", "tickets", "calls", "events", "keyed", "alerts", "dlq")
+    logical = ("signins", "audits", "tickets", "calls", "vpn", "events", "keyed", "alerts", "dlq")
     names = topics.many({name: partitions for name in logical})
     return RunSettings(
         group_id=topics.group("job"),

@@ -52,7 +52,17 @@ def command(run: RunSettings, bootstrap: str, config: Path) -> list[str]:
         "-X",
         "heartbeat.interval.ms=500",
     ]
-    for name in ("signins", "audits", "tickets", "calls", "events", "alerts", "dlq"):
+    for name in (
+        "signins",
+        "audits",
+        "tickets",
+        "calls",
+        "vpn",
+        "events",
+        "keyed",
+        "alerts",
+        "dlq",
+    ):
         args += [f"--topic-{name}", getattr(run.topics, name)]
     return args
 

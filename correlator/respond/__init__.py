@@ -1,0 +1,1 @@
+"""Response actions: revoke sessions, confirm compromised, disable, behind a safety policy."""
