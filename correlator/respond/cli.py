@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import threading
-from pathlib import Path
 
 from correlator.errors import ConfigError
 
@@ -21,13 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     _run_options(p)
     p.add_argument("--dry-run", action="store_true", help="never call Graph, whatever the config")
-    p.add_argument("--tenant-id", help=f"Entra tenant (or {'AZURE_TENANT_ID'})")
-    p.add_argument("--client-id", help="app registration (or AZURE_CLIENT_ID)")
-    p.add_argument("--client-secret-file", type=Path, help="file holding the client secret")
-    p.add_argument("--certificate", type=Path, help="PEM with the app's key and certificate")
-    p.add_argument("--authority", help="Entra authority URL (national clouds)")
-    p.add_argument("--graph-url", help="Graph root URL (default https://graph.microsoft.com)")
-    p.add_argument("--ca-bundle", type=Path, help="CA bundle for a TLS-inspecting proxy")
+    # The app registration's flags (--tenant-id, --client-id, --client-secret-file,
+    # --certificate, --authority, --graph-url, --ca-bundle) come with the run options.
     p.set_defaults(func=cmd_respond)
 
 
