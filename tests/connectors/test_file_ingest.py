@@ -35,7 +35,8 @@ def test_ingested_files_give_replays_alerts(
     assert expected, "the simulated tenant holds attacks"
     run = run_settings(kafka_topics, partitions=3)
     topic_flags = [
-        f"--topic-{n}={getattr(run.topics, n)}" for n in ("signins", "audits", "tickets", "calls")
+        f"--topic-{n}={getattr(run.topics, n)}"
+        for n in ("signins", "audits", "tickets", "calls", "vpn")
     ]
     code = main(
         [

@@ -17,7 +17,7 @@ from correlator.normalize import Normalizer, event_order
 from correlator.runtime.topics import Topics
 from correlator.simulate import SimulationConfig, simulate, write_simulation
 from correlator.sources import parse_record
-from correlator.wiring import build_engine, build_keyed_engine
+from correlator.wiring import build_engine, build_keyed_engine, build_normalizer
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ class Tenant:
         return final_alerts(engine, events, keyed)
 
     def _events(self) -> list[tuple[tuple[int, int, str], Event]]:
-        normalizer = Normalizer(max_future_ms=self.settings.max_future_ms)
+        # The job's own normalizer: the tenant's aliases (VPN short names) key events as there.
+        normalizer = build_normalizer(self.settings)
         now = int(time.time() * 1000)
         events = []
         for _, record in self.records:
