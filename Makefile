@@ -30,10 +30,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py --out $(BENCH_DIR)
+	$(PY) benchmarks/fuzz.py
 
 bench-graph: $(STAMP)
 	$(PY) benchmarks/graph_poll.py
-	$(PY) benchmarks/fuzz.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check correlator tests benchmarks

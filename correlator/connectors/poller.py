@@ -37,7 +37,7 @@ class Sink(Protocol):
         topic: str,
         value: bytes,
         key: bytes | str | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
     ) -> None: ...
 
     def flush(self) -> None: ...
@@ -221,7 +221,9 @@ class GraphPoller:
             checkpoint.pending, checkpoint.pending_from = ids, self.ledger.ends(topic)
             self.checkpoints.save(endpoint.name, checkpoint)
         for record_id, _, record in fresh:
-            headers = [(ID_HEADER, record_id.encode())] if record_id is not None else None
+            headers: list[tuple[str, str | bytes | None]] | None = (
+                [(ID_HEADER, record_id.encode())] if record_id is not None else None
+            )
             self.sink.produce(topic, orjson.dumps(record), endpoint.key(record), headers)
             self.stats.produced += 1
         self.sink.flush()
