@@ -105,7 +105,7 @@ class CorrelateWorker(BatchWorker):
             self._check_store()
         for message, event in events:
             for finding in self._process(message, event):
-                self._publish(finding)
+                self._publish(finding, message)
             self._forward()
 
     def _forward(self) -> None:
@@ -136,8 +136,13 @@ class CorrelateWorker(BatchWorker):
             self.dead_letters.send(message, internal_error(exc), message.value() or b"")
         return []
 
-    def _publish(self, finding: Finding) -> None:
-        value = encode_alert(finding, product_version=__version__)
+    def _publish(self, finding: Finding, source: Message) -> None:
+        try:
+            value = encode_alert(finding, product_version=__version__)
+        except Exception as exc:  # the encoder's defect on this finding: its event is dead-lettered
+            log.exception("correlate: encoding the alert of finding %s failed", finding.uid)
+            self.dead_letters.send(source, internal_error(exc), source.value() or b"")
+            return
         self.producer.produce(self.alerts_topic, value, key=alert_key(finding))
         severity = finding.severity.name.lower()
         self.alerts[f"{finding.activity}:{severity}"] += 1
