@@ -17,6 +17,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
+from correlator.terminal import safe_lines
+
 MASK = "***"
 SECRET_MARKERS = (
     "password",
@@ -109,10 +111,11 @@ def mask(text: str) -> str:
 
 
 class MaskingFormatter(logging.Formatter):
-    """Formats as usual, then masks the whole line, exception and stack text included."""
+    """Formats as usual, then masks the whole line, exception and stack text included, and
+    escapes control characters: a log line can quote record fields, and it reaches a terminal."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return mask(super().format(record))
+        return safe_lines(mask(super().format(record)))
 
 
 def install(handlers: Iterable[logging.Handler]) -> None:

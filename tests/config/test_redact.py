@@ -108,3 +108,15 @@ def test_hostile_lines_are_masked_without_backtracking(line: str) -> None:
     """A log line may quote input of any size: masking it must not hang the job (a quadratic
     pattern would take hours on these; the linear ones take milliseconds)."""
     assert len(mask_patterns(line)) >= 1
+
+
+def test_log_lines_escape_control_characters() -> None:
+    import logging
+
+    from correlator.redact import MaskingFormatter
+
+    record = logging.LogRecord(
+        "correlator", logging.WARNING, __file__, 1, "ticket %s", ("INC1\x1b[1A\x1b[2K",), None
+    )
+    line = MaskingFormatter("%(message)s").format(record)
+    assert "\x1b" not in line and "INC1\\x1b[1A\\x1b[2K" in line
