@@ -9,11 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from correlator.config import Settings
-from correlator.engine.engine import Engine
-from correlator.engine.repository import CachedStates, MemoryStates
 from correlator.errors import StoreUnavailable, TransientError
-from correlator.metrics import STATS_INTERVAL_MS, JobMetrics, sampled_size
+from correlator.metrics import STATS_INTERVAL_MS, JobMetrics
 from correlator.runconfig import RunSettings
+from correlator.runtime.assembly import build_stateful_engine, track_state
 from correlator.runtime.broker import create_topics
 from correlator.runtime.clients import (
     TrackedProducer,
@@ -25,8 +24,8 @@ from correlator.runtime.correlate_stage import CorrelateWorker
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.normalize_stage import NormalizeWorker
 from correlator.runtime.worker import BatchWorker
-from correlator.state import StateStore, open_store
-from correlator.wiring import build_engine, build_normalizer
+from correlator.state import StateStore
+from correlator.wiring import build_normalizer
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ class Runner:
             )
             self.workers.append(self.normalizer)
         if self.run.stage in ("all", "correlate"):
-            engine = self._engine()
+            engine, self.store = build_stateful_engine(self.run, self.settings)
             self.correlator = CorrelateWorker(
                 self._consumer("correlate"),
                 self.producer,
@@ -111,22 +110,7 @@ class Runner:
                 **common,
             )
             self.workers.append(self.correlator)
-            self._track_state(engine)
-
-    def _track_state(self, engine: Engine) -> None:
-        store, states = self.store, engine.states
-        if isinstance(states, MemoryStates):
-            self.metrics.track_state(lambda: sampled_size(states))
-        elif store is not None:
-            self.metrics.track_store(store.ping)
-            self.metrics.track_state(lambda: (store.count(), store.size_bytes()))
-
-    def _engine(self) -> Engine:
-        if self.run.state == "memory":
-            # The embedded default keeps decoded state in a dict: nothing to encode per batch.
-            return build_engine(self.settings, states=MemoryStates())
-        self.store = open_store(self.run.state, namespace=self.run.group_id)
-        return build_engine(self.settings, states=CachedStates(self.store))
+            track_state(self.metrics, engine, self.store)
 
     def step(self) -> int:
         """One round over the stages; transient failures back off and are retried."""

@@ -1,0 +1,174 @@
+"""The runtime contract: the faust runtime publishes what `correlator run` publishes.
+
+The simulated tenant goes through the native runtime and through `correlator faust worker`
+(a real faust worker process on the embedded broker); both must give the same alert ids and
+severities, equal to replay's. A faust worker killed with SIGKILL and restarted loses nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from correlator.metrics import METRIC_NAMES
+from correlator.runconfig import RunSettings
+from correlator.runtime.broker import free_port
+from correlator.runtime.faust_settings import app_id
+from correlator.runtime.runner import Runner
+from tests.conftest import TopicFactory
+from tests.runtime.harness import alerts_of, committed, drive, produce, read_topic, run_settings
+from tests.runtime.tenant import Tenant, make_tenant, published_alerts
+from tests.runtime.test_process import PARTITIONS, start, wait_for
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
+    return make_tenant(tmp_path_factory.mktemp("tenant"), users=40, days=10, seed=4)
+
+
+def faust_command(run: RunSettings, bootstrap: str, config: Path, metrics_port: int) -> list[str]:
+    args = [sys.executable, "-m", "correlator", "faust", "worker", "--loglevel", "warning"]
+    args += ["--bootstrap-servers", bootstrap, "--group-id", run.group_id, "--state", run.state]
+    args += ["--config", str(config), "--batch-size", "50", "--metrics-port", str(metrics_port)]
+    args += ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+    for name in ("signins", "audits", "tickets", "calls", "events", "alerts", "dlq"):
+        args += [f"--topic-{name}", getattr(run.topics, name)]
+    return args
+
+
+def faust_environment(run: RunSettings, bootstrap: str, config: Path, port: int) -> dict[str, str]:
+    """The same job for `faust -A correlator.runtime.faust_app worker`, from the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORRELATOR_")}
+    env |= {
+        "CORRELATOR_BOOTSTRAP_SERVERS": bootstrap,
+        "CORRELATOR_GROUP_ID": run.group_id,
+        "CORRELATOR_STATE": run.state,
+        "CORRELATOR_CONFIG": str(config),
+        "CORRELATOR_BATCH_SIZE": "50",
+        "CORRELATOR_METRICS_PORT": str(port),
+        "CORRELATOR_KAFKA_SESSION_TIMEOUT_MS": "6000",
+        "CORRELATOR_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+    }
+    for name in ("signins", "audits", "tickets", "calls", "events", "alerts", "dlq"):
+        env[f"CORRELATOR_TOPIC_{name.upper()}"] = getattr(run.topics, name)
+    return env
+
+
+def waiting(condition: Callable[[], bool], timeout_s: float, what: str, log: Path) -> None:
+    try:
+        wait_for(condition, timeout_s, what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; worker log:\n{log.read_text()[-4000:]}") from None
+
+
+def faust_committed(bootstrap: str, run: RunSettings, topics: tuple[str, ...]) -> int:
+    group = app_id(run)
+    return sum(committed(bootstrap, group, topic, PARTITIONS) for topic in topics)
+
+
+def native_alerts(bootstrap: str, topics: TopicFactory, tenant: Tenant) -> dict[str, int]:
+    run = run_settings(topics, partitions=PARTITIONS)
+    produced = produce(bootstrap, tenant.messages(run.topics))
+    runner = Runner(run, tenant.settings, bootstrap=bootstrap)
+    assert runner.normalizer is not None and runner.correlator is not None
+    normalize, correlate = runner.normalizer, runner.correlator
+    try:
+        drive(
+            runner,
+            lambda: (
+                normalize.stats.committed_messages >= produced
+                and correlate.stats.committed_messages >= sum(normalize.events.values())
+            ),
+        )
+    finally:
+        runner.close()
+    return published_alerts(alerts_of(read_topic(bootstrap, run.topics.alerts)))
+
+
+def test_faust_gives_native_alerts_and_survives_sigkill(
+    kafka_bootstrap: str,
+    tenant: Tenant,
+    redis_namespace: str,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    expected = tenant.expected_alerts()
+    assert sorted(expected.values()).count(4) >= 2  # the tenant holds real attacks
+    native = native_alerts(kafka_bootstrap, TopicFactory(kafka_bootstrap), tenant)
+    assert native == expected
+
+    run = run_settings(TopicFactory(kafka_bootstrap), partitions=PARTITIONS)
+    run = RunSettings(**{**run.__dict__, "state": redis_url, "group_id": redis_namespace})
+    produced = produce(kafka_bootstrap, tenant.messages(run.topics))
+    port, log = free_port(), tmp_path / "faust.log"
+    args = faust_command(run, kafka_bootstrap, tenant.directory / "correlator.yaml", port)
+
+    first = start(args, log)
+    try:
+        waiting(
+            lambda: faust_committed(kafka_bootstrap, run, (run.topics.events,)) > 100,
+            120,
+            "a first commit of correlated events",
+            log,
+        )
+        first.send_signal(signal.SIGKILL)  # no flush, no commit, no goodbye
+        first.wait(10)
+    finally:
+        first.kill()
+    left = faust_committed(kafka_bootstrap, run, run.topics.raw) < produced or faust_committed(
+        kafka_bootstrap, run, (run.topics.events,)
+    ) < len(read_topic(kafka_bootstrap, run.topics.events))
+    assert left, "killed too late to prove anything"
+
+    # Restarted through faust's own command line, configured from the environment.
+    faust_cli = [sys.executable, "-m", "faust", "-A", "correlator.runtime.faust_app", "worker"]
+    env = faust_environment(run, kafka_bootstrap, tenant.directory / "correlator.yaml", port)
+    second = subprocess.Popen(
+        [*faust_cli, "--loglevel", "warn"],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        waiting(
+            lambda: faust_committed(kafka_bootstrap, run, run.topics.raw) >= produced,
+            120,
+            "normalize to commit every raw record",
+            log,
+        )
+        events = len(read_topic(kafka_bootstrap, run.topics.events))
+        waiting(
+            lambda: faust_committed(kafka_bootstrap, run, (run.topics.events,)) >= events,
+            120,
+            "correlate to commit every event",
+            log,
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+            exposition = reply.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as reply:
+            assert reply.status == 200
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(60) == 0, log.read_text()[-3000:]
+    finally:
+        second.kill()
+
+    faust = published_alerts(alerts_of(read_topic(kafka_bootstrap, run.topics.alerts)))
+    assert faust == native
+    # The project's metrics, under the native names, counted by the faust worker.
+    assert all(name in exposition for name in METRIC_NAMES if name.startswith("correlator_"))
+    # The restarted worker had events left to correlate (asserted above): they were counted.
+    assert sample(exposition, 'correlator_committed_messages_total{stage="correlate"}') > 0
+    consumed = f'correlator_records_consumed_total{{topic="{run.topics.events}"}}'
+    assert sample(exposition, consumed) > 0
+
+
+def sample(exposition: str, series: str) -> float:
+    line = next(line for line in exposition.splitlines() if line.startswith(series + " "))
+    return float(line.split()[-1])
