@@ -13,6 +13,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,10 @@ import pytest
 from correlator.metrics import METRIC_NAMES
 from correlator.runconfig import RunSettings
 from correlator.runtime.broker import free_port
+from correlator.runtime.faust_bridge import librdkafka_partitioner
 from correlator.runtime.faust_settings import app_id
 from correlator.runtime.runner import Runner
-from tests.conftest import TopicFactory
+from tests.conftest import TopicFactory, _delete_topics
 from tests.runtime.harness import alerts_of, committed, drive, produce, read_topic, run_settings
 from tests.runtime.tenant import Tenant, make_tenant, published_alerts
 from tests.runtime.test_process import PARTITIONS, start, wait_for
@@ -94,6 +96,7 @@ def native_alerts(bootstrap: str, topics: TopicFactory, tenant: Tenant) -> dict[
 
 def test_faust_gives_native_alerts_and_survives_sigkill(
     kafka_bootstrap: str,
+    kafka_topics: TopicFactory,
     tenant: Tenant,
     redis_namespace: str,
     redis_url: str,
@@ -101,10 +104,28 @@ def test_faust_gives_native_alerts_and_survives_sigkill(
 ) -> None:
     expected = tenant.expected_alerts()
     assert sorted(expected.values()).count(4) >= 2  # the tenant holds real attacks
-    native = native_alerts(kafka_bootstrap, TopicFactory(kafka_bootstrap), tenant)
+    native = native_alerts(kafka_bootstrap, kafka_topics, tenant)
     assert native == expected
 
-    run = run_settings(TopicFactory(kafka_bootstrap), partitions=PARTITIONS)
+    faust_topics = TopicFactory(kafka_bootstrap)  # the same logical names, other topics
+    try:
+        check_faust(
+            kafka_bootstrap, faust_topics, tenant, native, redis_namespace, redis_url, tmp_path
+        )
+    finally:
+        _delete_topics(kafka_bootstrap, faust_topics.created)
+
+
+def check_faust(
+    kafka_bootstrap: str,
+    topics: TopicFactory,
+    tenant: Tenant,
+    native: dict[str, int],
+    redis_namespace: str,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    run = run_settings(topics, partitions=PARTITIONS)
     run = RunSettings(**{**run.__dict__, "state": redis_url, "group_id": redis_namespace})
     produced = produce(kafka_bootstrap, tenant.messages(run.topics))
     port, log = free_port(), tmp_path / "faust.log"
@@ -172,3 +193,30 @@ def test_faust_gives_native_alerts_and_survives_sigkill(
 def sample(exposition: str, series: str) -> float:
     line = next(line for line in exposition.splitlines() if line.startswith(series + " "))
     return float(line.split()[-1])
+
+
+def test_faust_partitions_users_like_the_native_producer(
+    kafka_bootstrap: str, kafka_topics: TopicFactory
+) -> None:
+    """A user's events go to one partition whichever runtime's normalize stage wrote them."""
+    topic = kafka_topics("keyed", partitions=6)
+    users = [f"user{i}@contoso.example".encode() for i in range(60)]
+    produce(kafka_bootstrap, [(topic, b"{}", user) for user in users])
+    placed = {m.key(): m.partition() for m in read_topic(kafka_bootstrap, topic, idle_s=0.5)}
+    assert len(placed) == len(users) and len(set(placed.values())) > 1
+    for user in users:
+        assert librdkafka_partitioner(user, list(range(6)), list(range(6))) == placed[user]
+
+
+def test_default_install_does_without_faust() -> None:
+    """faust is the `faust` extra: the native job and its command line never import it."""
+    requires = metadata.requires("correlator") or []
+    assert any("faust-streaming" in r and 'extra == "faust"' in r for r in requires)
+    assert not any("faust-streaming" in r and "extra ==" not in r for r in requires)
+    probe = (
+        "import sys; from correlator.cli import build_parser; "
+        "import correlator.runtime.runner, correlator.runtime.demo; build_parser(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('faust', 'aiokafka', 'mode')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
