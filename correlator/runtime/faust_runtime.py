@@ -14,8 +14,6 @@ import logging
 import time
 from typing import Any, cast
 
-import faust
-
 from correlator.config import Settings
 from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import JobMetrics
@@ -26,6 +24,7 @@ from correlator.runtime.correlate_stage import CorrelateWorker
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.faust_bridge import FaustAssignment, FaustProducer, FaustRecord
 from correlator.runtime.faust_settings import app_id, app_settings
+from correlator.runtime.faust_transport import App
 from correlator.runtime.normalize_stage import NormalizeWorker
 from correlator.runtime.runner import INITIAL_BACKOFF_S, MAX_BACKOFF_S, Health
 from correlator.runtime.service import readiness
@@ -51,7 +50,7 @@ class FaustRuntime:
         self.settings = settings
         self.health = Health()
         self.metrics = metrics if metrics is not None else JobMetrics()
-        self.app = faust.App(app_id(run), **app_settings(run, bootstrap))
+        self.app = App(app_id(run), **app_settings(run, bootstrap))
         self.store: StateStore | None = None
         self.workers: list[BatchWorker] = []
         self.normalizer: NormalizeWorker | None = None

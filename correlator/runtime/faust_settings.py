@@ -23,10 +23,12 @@ PRODUCER_LINGER_MS = 5
 PRODUCER_BATCH_BYTES = 512 * 1024
 SESSION_TIMEOUT_S = 10.0
 HEARTBEAT_INTERVAL_S = 1.0
+FETCH_WAIT_S = 0.01
 # Translated below; everything else librdkafka-specific is reported as ignored.
 _TRANSLATED = (
     "session.timeout.ms",
     "heartbeat.interval.ms",
+    "fetch.wait.max.ms",
     "security.protocol",
     "sasl.mechanism",
     "sasl.mechanisms",
@@ -71,6 +73,8 @@ def app_settings(run: RunSettings, bootstrap: str) -> dict[str, Any]:
         "producer_partitioner": librdkafka_partitioner,
         "broker_session_timeout": _seconds(props, "session.timeout.ms", SESSION_TIMEOUT_S),
         "broker_heartbeat_interval": _seconds(props, "heartbeat.interval.ms", HEARTBEAT_INTERVAL_S),
+        # As natively: brokers that hold idle fetches would stall each stage otherwise.
+        "fetch_max_wait_ms": int(_seconds(props, "fetch.wait.max.ms", FETCH_WAIT_S) * 1000),
         "web_enabled": run.metrics_port > 0,
         "web_port": max(run.metrics_port, 1),
         "web_bind": "0.0.0.0",
