@@ -115,7 +115,9 @@ def main() -> None:
         app = bare_worker(run, int(expected))
     else:
         app = runtime_worker(run, int(expected), Path(config))
-    faust.Worker(app, loglevel="warning").execute_from_commandline()
+    worker = faust.Worker(app, loglevel="warning")
+    worker.spinner = None  # as `correlator faust worker` does: no DEBUG root logger
+    worker.execute_from_commandline()
 
 
 if __name__ == "__main__":

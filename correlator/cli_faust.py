@@ -56,6 +56,9 @@ def cmd_faust_worker(args: argparse.Namespace) -> int:
     # The worker owns the event loop and the signals: SIGTERM finishes and acknowledges the
     # batches in hand, commits, and leaves.
     worker = faust.Worker(runtime.app, loglevel=args.loglevel)
+    # At levels above info faust's progress spinner sets the root logger to DEBUG, so that it
+    # spins on every record: then each debug call in aiokafka builds a log record per message.
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0
 
