@@ -12,11 +12,12 @@ import asyncio
 import random
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from correlator.runtime.clients import DeliveryFailed
 
 Headers = list[tuple[str, bytes]]
+OFFSET_NONE = -1001  # librdkafka's "no committed offset"
 
 
 class FaustRecord:
@@ -102,6 +103,16 @@ class FaustProducer:
         self._pending = []
 
 
+class Position(NamedTuple):
+    topic: str
+    partition: int
+    offset: int
+
+
+def _or_none(offset: int | None) -> int:
+    return OFFSET_NONE if offset is None else offset
+
+
 class FaustAssignment:
     """The part of faust's consumer a stage sees: its partitions, and rebalance callbacks."""
 
@@ -124,6 +135,12 @@ class FaustAssignment:
 
     def assignment(self) -> list[Any]:
         return self.mine(self._app.consumer.assignment())
+
+    def committed(self, partitions: Iterable[Any], timeout: float | None = None) -> list[Position]:
+        """The group's committed offsets, as faust read them when the partitions were assigned
+        (-1001, librdkafka's "none", where the group has committed nothing)."""
+        known = self._app.consumer._committed_offset  # faust keeps no public view of these
+        return [Position(tp.topic, tp.partition, _or_none(known.get(tp))) for tp in partitions]
 
     def mine(self, partitions: Iterable[Any]) -> list[Any]:
         return [tp for tp in partitions if tp.topic in self.topics]
