@@ -75,9 +75,36 @@ def faust_committed(bootstrap: str, run: RunSettings, topics: tuple[str, ...]) -
     return sum(committed(bootstrap, group, topic, PARTITIONS) for topic in topics)
 
 
-def native_alerts(bootstrap: str, topics: TopicFactory, tenant: Tenant) -> dict[str, int]:
+POISON = b'{"id": "truncated sign-in", "createdDateTime": '
+
+
+def with_poison(run: RunSettings, tenant: Tenant) -> list[tuple[str, bytes, bytes | None]]:
+    """The tenant's messages and a truncated record, which both runtimes must dead-letter."""
+    messages = tenant.messages(run.topics)
+    return [*messages[:100], (run.topics.signins, POISON, None), *messages[100:]]
+
+
+def dead_letters(bootstrap: str, run: RunSettings) -> set[tuple[str, str, bytes]]:
+    """(logical source topic, reason, original bytes) of every dead letter, once each.
+
+    Unkeyed records land on a random partition, so where a record was is not compared.
+    """
+    logical = {
+        getattr(run.topics, name): name for name in ("signins", "audits", "tickets", "calls")
+    }
+    letters = set()
+    for message in read_topic(bootstrap, run.topics.dlq, idle_s=0.5):
+        headers = {k: v.decode() for k, v in message.headers() or [] if v is not None}
+        source = logical.get(headers["correlator.source.topic"], headers["correlator.source.topic"])
+        letters.add((source, headers["correlator.reason"], message.value() or b""))
+    return letters
+
+
+def native_run(
+    bootstrap: str, topics: TopicFactory, tenant: Tenant
+) -> tuple[dict[str, int], set[tuple[str, str, bytes]]]:
     run = run_settings(topics, partitions=PARTITIONS)
-    produced = produce(bootstrap, tenant.messages(run.topics))
+    produced = produce(bootstrap, with_poison(run, tenant))
     runner = Runner(run, tenant.settings, bootstrap=bootstrap)
     assert runner.normalizer is not None and runner.correlator is not None
     normalize, correlate = runner.normalizer, runner.correlator
@@ -91,7 +118,8 @@ def native_alerts(bootstrap: str, topics: TopicFactory, tenant: Tenant) -> dict[
         )
     finally:
         runner.close()
-    return published_alerts(alerts_of(read_topic(bootstrap, run.topics.alerts)))
+    alerts = published_alerts(alerts_of(read_topic(bootstrap, run.topics.alerts)))
+    return alerts, dead_letters(bootstrap, run)
 
 
 def test_faust_gives_native_alerts_and_survives_sigkill(
@@ -104,14 +132,17 @@ def test_faust_gives_native_alerts_and_survives_sigkill(
 ) -> None:
     expected = tenant.expected_alerts()
     assert sorted(expected.values()).count(4) >= 2  # the tenant holds real attacks
-    native = native_alerts(kafka_bootstrap, kafka_topics, tenant)
+    native, native_letters = native_run(kafka_bootstrap, kafka_topics, tenant)
     assert native == expected
+    assert any(value == POISON for _, _, value in native_letters)
 
     faust_topics = TopicFactory(kafka_bootstrap)  # the same logical names, other topics
     try:
-        check_faust(
+        run = check_faust(
             kafka_bootstrap, faust_topics, tenant, native, redis_namespace, redis_url, tmp_path
         )
+        # The same records dead-lettered for the same reasons (a replay may send one twice).
+        assert dead_letters(kafka_bootstrap, run) == native_letters
     finally:
         _delete_topics(kafka_bootstrap, faust_topics.created)
 
@@ -124,10 +155,10 @@ def check_faust(
     redis_namespace: str,
     redis_url: str,
     tmp_path: Path,
-) -> None:
+) -> RunSettings:
     run = run_settings(topics, partitions=PARTITIONS)
     run = RunSettings(**{**run.__dict__, "state": redis_url, "group_id": redis_namespace})
-    produced = produce(kafka_bootstrap, tenant.messages(run.topics))
+    produced = produce(kafka_bootstrap, with_poison(run, tenant))
     port, log = free_port(), tmp_path / "faust.log"
     args = faust_command(run, kafka_bootstrap, tenant.directory / "correlator.yaml", port)
 
@@ -188,6 +219,7 @@ def check_faust(
     assert sample(exposition, 'correlator_committed_messages_total{stage="correlate"}') > 0
     consumed = f'correlator_records_consumed_total{{topic="{run.topics.events}"}}'
     assert sample(exposition, consumed) > 0
+    return run
 
 
 def sample(exposition: str, series: str) -> float:
