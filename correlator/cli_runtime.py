@@ -46,6 +46,12 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help="messages per batch (default 500)")
     p.add_argument("--metrics-port", type=int, help="HTTP port for /metrics (default 9108)")
     p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes in the consumer group, on ports from --metrics-port up (default 1)",
+    )
+    p.add_argument(
         "-X",
         dest="kafka_property",
         action="append",
@@ -54,6 +60,13 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
     for name in TOPIC_FIELDS:
         p.add_argument(f"--topic-{name}", help=f"name of the {name} topic")
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive count, got {value}")
+    return number
 
 
 def load_run(args: argparse.Namespace) -> tuple[RunSettings, Any]:
@@ -89,6 +102,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         _shown_state(run.state),
         run.redacted_kafka(),
     )
+    if args.workers > 1:
+        from correlator.runtime.workers import run_workers
+
+        code = run_workers(args.argv, args.workers, run.metrics_port, stop)
+        log.info("workers stopped" if code == 0 else "workers failed (%d)", code)
+        return code
     runner = Runner(run, settings, bootstrap=run.bootstrap_servers, stop=stop)
     from correlator.runtime.service import serve_health
 
