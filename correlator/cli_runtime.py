@@ -38,7 +38,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stage", choices=("all", "normalize", "correlate"))
     p.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (host:port,...)")
     p.add_argument("--group-id", help="consumer group prefix (default correlator)")
-    p.add_argument("--state", help="memory (default), redis://… or rediss://…")
+    p.add_argument("--state", help="memory (default), redis://…, rediss://… or redis+cluster://…")
     p.add_argument("--geoip-dir", type=Path, help="directory with GeoIP2/GeoLite2 .mmdb files")
     p.add_argument("--config", type=Path, help="YAML configuration file")
     p.add_argument("--create-topics", action="store_true", help="create missing topics")

@@ -158,7 +158,10 @@ def _validate(settings: RunSettings) -> None:
     if settings.stage not in ("all", "normalize", "correlate"):
         raise ConfigError(f"stage must be all, normalize or correlate, got {settings.stage!r}")
     state = settings.state
-    if state != "memory" and not state.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"state must be memory, redis://… or rediss://…, got {state!r}")
+    schemes = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
+    if state != "memory" and not state.startswith(schemes):
+        raise ConfigError(
+            f"state must be memory, redis://…, rediss://… or redis+cluster://…, got {state!r}"
+        )
     if settings.partitions < 1 or settings.batch_size < 1:
         raise ConfigError("partitions and batch_size must be at least 1")
