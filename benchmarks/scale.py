@@ -31,6 +31,7 @@ from correlator.runtime.broker import free_port
 from correlator.state.redis import RedisStore
 
 GROWTH_USERS = (1_000, 10_000, 100_000)
+GROWTH_SLICE = 10_000  # users simulated at a time
 _CHUNK = 1000  # users per MGET / pipeline, as a batch of the job loads them
 
 

@@ -92,7 +92,7 @@ class RedisStore:
             return {}
         with self._errors("read"):
             # The client is built without decode_responses, so replies are bytes.
-            values = cast(list[bytes | None], self._mget([self.user_key(k) for k in keys]))
+            values = self._mget([self.user_key(k) for k in keys])
         return {key: value for key, value in zip(keys, values, strict=True) if value is not None}
 
     def write_batch(
@@ -161,7 +161,8 @@ class RedisStore:
             pipe.set(self._meta + name, value)
 
     def _scan(self, prefix: str) -> Iterator[bytes]:
-        return self._client.scan_iter(match=_glob_escape(prefix) + "*", count=_SCAN_COUNT)
+        keys = self._client.scan_iter(match=_glob_escape(prefix) + "*", count=_SCAN_COUNT)
+        return cast(Iterator[bytes], keys)
 
     def _strlen_sum(self, keys: list[bytes]) -> int:
         if not keys:
