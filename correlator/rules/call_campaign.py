@@ -72,19 +72,23 @@ def _peak(calls: Sequence[CallRecord], window: int) -> int:
     return best
 
 
-def episodes(ctx: KeyContext) -> list[Episode]:
-    cfg = ctx.config
-    calls = [c for c in ctx.calls if c.external and c.direction == "inbound"]
-    meeting = _meetings(calls, cfg.campaign_meeting_ms)
-    calls = [c for c in calls if c.id not in meeting]
+def call_groups(calls: list[CallRecord], window_ms: int, meeting_ms: int) -> list[list[CallRecord]]:
+    """Calls (oldest first) less conference-bridge meetings, cut where a gap exceeds the window."""
+    meeting = _meetings(calls, meeting_ms)
     groups: list[list[CallRecord]] = []
-    for call in calls:
-        if groups and call.start - groups[-1][-1].start <= cfg.campaign_window_ms:
+    for call in (c for c in calls if c.id not in meeting):
+        if groups and call.start - groups[-1][-1].start <= window_ms:
             groups[-1].append(call)
         else:
             groups.append([call])
+    return groups
+
+
+def episodes(ctx: KeyContext) -> list[Episode]:
+    cfg = ctx.config
+    calls = [c for c in ctx.calls if c.external and c.direction == "inbound"]
     found = []
-    for group in groups:
+    for group in call_groups(calls, cfg.campaign_window_ms, cfg.campaign_meeting_ms):
         ids = {c.id for c in group}
         start, end = group[0].start, group[-1].start + cfg.campaign_escalation_ms
         signals = tuple(s for s in ctx.signals if s.call_id in ids)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from correlator.keyed import NUMBER, CalleeSignal, KeyContext
 from correlator.model import CallRecord, Evidence, Finding, Observables, Severity, TimelineEntry
 from correlator.rules.base import Assessment, KeyedFinding, KeyedRule, RuleMeta
-from correlator.rules.call_campaign import _meetings, _peak
+from correlator.rules.call_campaign import _peak, call_groups
 
 META = RuleMeta(
     id="callback-campaign",
@@ -54,16 +54,8 @@ def episodes(ctx: KeyContext) -> list[Episode]:
     if ctx.name in cfg.callback_allowed_numbers:
         return []
     calls = [c for c in ctx.calls if c.external and c.direction == "outbound"]
-    meeting = _meetings(calls, cfg.campaign_meeting_ms)
-    calls = [c for c in calls if c.id not in meeting]
-    groups: list[list[CallRecord]] = []
-    for call in calls:
-        if groups and call.start - groups[-1][-1].start <= cfg.callback_window_ms:
-            groups[-1].append(call)
-        else:
-            groups.append([call])
     found = []
-    for group in groups:
+    for group in call_groups(calls, cfg.callback_window_ms, cfg.campaign_meeting_ms):
         ids = {c.id for c in group}
         signals = tuple(s for s in ctx.signals if s.call_id in ids)
         found.append(Episode(tuple(group), _peak(group, cfg.callback_window_ms), signals))
