@@ -30,12 +30,8 @@ def publish(
 ) -> list[Finding]:
     incident, rule_id = ctx.incident, rule.meta.id
     uid = incident.uid(rule_id)
-    print_ = fingerprint(
-        assessment.severity,
-        assessment.score,
-        assessment.evidence,
-        tuple(c.id for c in incident.changes),
-    )
+    built = build_finding(rule, ctx, assessment, activity="create", revision=1)
+    print_ = fingerprint(built)
     # This rule's open findings whose anchor now belongs to this incident: it absorbed them.
     superseded = [
         e
@@ -51,26 +47,22 @@ def publish(
         if previous.fingerprint != print_:
             previous.revision += 1
             previous.fingerprint = print_
-            out.append(
-                build_finding(rule, ctx, assessment, activity="update", revision=previous.revision)
-            )
+            out.append(_version(built, "update", previous.revision))
     elif previous is None and (assessment.severity >= config.publish_min_severity or superseded):
         emitted.append(Emitted(uid, 1, print_, incident.anchor.id, incident.first_time))
-        out.append(build_finding(rule, ctx, assessment, activity="create", revision=1))
+        out.append(built)
     if superseded:
-        out += _close(superseded, out, rule, ctx, assessment, uid)
+        out += _close(superseded, out, built)
     return out
 
 
-def _close(
-    superseded: list[Emitted],
-    out: list[Finding],
-    rule: Rule,
-    ctx: IncidentContext,
-    assessment: Assessment,
-    uid: str,
-) -> list[Finding]:
-    current = out[0] if out else build_finding(rule, ctx, assessment, activity="update", revision=1)
+def _version(finding: Finding, activity: str, revision: int) -> Finding:
+    return msgspec.structs.replace(finding, activity=activity, revision=revision)
+
+
+def _close(superseded: list[Emitted], out: list[Finding], built: Finding) -> list[Finding]:
+    current = out[0] if out else _version(built, "update", 1)
+    uid = built.uid
     closed: list[Finding] = []
     for old in superseded:
         old.closed, old.revision = True, old.revision + 1
@@ -91,18 +83,19 @@ def publish_anchored(
     build: Callable[[str, int], Finding],
 ) -> list[Finding]:
     """A finding keyed by one event (a sign-in, a consent): created once, updated on change."""
-    print_ = fingerprint(assessment.severity, assessment.score, assessment.evidence, ())
     previous = next((e for e in emitted if e.uid == uid), None)
+    if previous is None and assessment.severity < config.publish_min_severity:
+        return []
+    built = build("create", 1)
+    print_ = fingerprint(built)
     if previous is None:
-        if assessment.severity < config.publish_min_severity:
-            return []
         emitted.append(Emitted(uid, 1, print_, anchor[0], anchor[1]))
-        return [build("create", 1)]
+        return [built]
     if previous.fingerprint == print_:
         return []
     previous.revision += 1
     previous.fingerprint = print_
-    return [build("update", previous.revision)]
+    return [_version(built, "update", previous.revision)]
 
 
 def publish_keyed_finding(
@@ -115,7 +108,8 @@ def publish_keyed_finding(
     """
     assessment = found.assessment
     uid = finding_uid(rule_id, key, found.anchor_id)
-    print_ = fingerprint(assessment.severity, assessment.score, assessment.evidence, ())
+    built = found.build(uid, "create", 1)
+    print_ = fingerprint(built)
     previous = next((e for e in emitted if e.uid == uid), None)
     superseded = [
         e
@@ -129,13 +123,13 @@ def publish_keyed_finding(
     if previous is None:
         if assessment.severity >= config.publish_min_severity or superseded:
             emitted.append(Emitted(uid, 1, print_, found.anchor_id, found.anchor_time))
-            out.append(found.build(uid, "create", 1))
+            out.append(built)
     elif previous.fingerprint != print_:
         previous.revision += 1
         previous.fingerprint = print_
-        out.append(found.build(uid, "update", previous.revision))
+        out.append(_version(built, "update", previous.revision))
     for old in superseded:
         old.closed, old.revision = True, old.revision + 1
-        closed = found.build(old.uid, "close", old.revision)
-        out.append(msgspec.structs.replace(closed, superseded_by=uid))
+        closed = _version(built, "close", old.revision)
+        out.append(msgspec.structs.replace(closed, uid=old.uid, superseded_by=uid))
     return out

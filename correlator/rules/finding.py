@@ -6,14 +6,14 @@ remediation are the rule's own.
 
 from __future__ import annotations
 
-import zlib
+import hashlib
+
+import msgspec
 
 from correlator.context import SignInFacts
 from correlator.model import (
-    Evidence,
     Finding,
     Observables,
-    Severity,
     SignInView,
     TimelineEntry,
 )
@@ -95,11 +95,21 @@ def _view(facts: SignInFacts | None) -> SignInView | None:
     )
 
 
-def fingerprint(
-    severity: Severity, score: int, evidence: tuple[Evidence, ...], change_ids: tuple[str, ...]
-) -> int:
-    codes = "|".join(sorted(f"{e.code}:{e.signin_id or ''}" for e in evidence))
-    return zlib.crc32(f"{int(severity)}|{score}|{codes}|{','.join(change_ids)}".encode())
+_content = msgspec.msgpack.Encoder()
+
+
+def fingerprint(finding: Finding) -> int:
+    """What the alert says, less its identity and version: equal prints need no update.
+
+    Everything the SIEM would show counts (evidence sentences, callees, observed numbers,
+    timeline), so a late event that only adds to what an alert says still revises it, and
+    the last revision is the same whatever order the events arrived in.
+    """
+    neutral = msgspec.structs.replace(
+        finding, uid="", activity="create", revision=1, superseded_by=None
+    )
+    digest = hashlib.blake2b(_content.encode(neutral), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
 
 
 def build_finding(
