@@ -263,3 +263,6 @@ class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
     families: tuple[str, ...] = ()
     superseded_by: str | None = None
     user_id: str | None = None
+    # The alerts topic's message key when not the user: a keyed rule's finding may name a
+    # different user from one version to the next, yet all its versions must share a partition.
+    message_key: str | None = None

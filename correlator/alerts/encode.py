@@ -102,7 +102,8 @@ def encode_alert(finding: Finding, *, product_version: str) -> bytes:
 
 
 def alert_key(finding: Finding) -> bytes:
-    return finding.user.encode("utf-8")
+    """The user, or a keyed rule's key: every version of a finding on one partition, in order."""
+    return (finding.message_key or finding.user).encode("utf-8")
 
 
 def _message(finding: Finding) -> str:

@@ -2,8 +2,11 @@
 
 Like the user engine it is pure and driven by event time: each key stores its calls, changes
 and callee signals (deduplicated by id), every rule re-derives its findings from the stored
-set, and a key's own watermark (newest event time minus the lateness) decides what is
-forgotten. The result therefore does not depend on the order the key's events arrive in.
+set, and a key's own horizon (newest event time minus the lateness and the retention) decides
+what is forgotten. An event older than that horizon is refused as too late rather than judged
+against a set that has lost its neighbours: within the bound the result does not depend on
+the order the key's events arrive in, and beyond it nothing is published that replay would
+not give.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from correlator.config import DetectionConfig
 from correlator.engine.publish import publish_keyed_finding
 from correlator.engine.repository import Codec, MemoryStates
 from correlator.engine.state import Emitted
+from correlator.errors import InvalidRecord
 from correlator.keyed import CalleeSignal, KeyContext, KeyedEvent, event_time
 from correlator.model import CallRecord, CredentialChange, Finding
 from correlator.rules.base import KeyedRule
@@ -40,6 +44,19 @@ _decoder = msgspec.msgpack.Decoder(KeyState)
 KEY_CODEC: Codec[KeyState] = Codec(_encoder.encode, _decoder.decode, KeyState)
 
 
+class KeyedTooLate(InvalidRecord):
+    """A forwarded event older than its key's horizon: its neighbours were already forgotten."""
+
+    def __init__(self, item: KeyedEvent, newest: int, bound_ms: int) -> None:
+        behind_h = (newest - event_time(item.event)) / 3_600_000
+        super().__init__(
+            "too_late",
+            f"{type(item.event).__name__} {item.event.id} for {item.key} is {behind_h:.1f} h "
+            f"behind the key's newest event; the keyed stage keeps {bound_ms / 3_600_000:g} h",
+            field="time",
+        )
+
+
 class KeyStates(Protocol):
     def get(self, key: str) -> KeyState: ...
     def mark_dirty(self, key: str) -> None: ...
@@ -58,9 +75,21 @@ class KeyedEngine:
         self.states: KeyStates = states if states is not None else MemoryStates(KEY_CODEC)
         self.stats: Counter[str] = Counter()
 
+    @property
+    def horizon_ms(self) -> int:
+        """How far behind a key's newest event its events are still held."""
+        return self.config.lateness_ms + self.config.keyed_retention_ms
+
     def process(self, item: KeyedEvent) -> list[Finding]:
+        """Store the event under its key and return the findings it creates or revises.
+
+        Raises :class:`KeyedTooLate` for an event older than the key's horizon.
+        """
         state = self.states.get(item.key)
         event, time = item.event, event_time(item.event)
+        if state.max_time and time < state.max_time - self.horizon_ms:
+            self.stats["late"] += 1
+            raise KeyedTooLate(item, state.max_time, self.horizon_ms)
         if isinstance(event, CallRecord):
             stored = _insert(state.calls, event, time)
         elif isinstance(event, CredentialChange):
@@ -74,7 +103,7 @@ class KeyedEngine:
         state.max_time = max(state.max_time, time)
         self.states.mark_dirty(item.key)
         findings = self._evaluate(item.key, state)
-        _trim(state, state.max_time - self.config.lateness_ms - self.config.keyed_retention_ms)
+        _trim(state, state.max_time - self.horizon_ms)
         return findings
 
     def _evaluate(self, key: str, state: KeyState) -> list[Finding]:

@@ -108,7 +108,7 @@ def publish_keyed_finding(
     """
     assessment = found.assessment
     uid = finding_uid(rule_id, key, found.anchor_id)
-    built = found.build(uid, "create", 1)
+    built = msgspec.structs.replace(found.build(uid, "create", 1), message_key=key)
     print_ = fingerprint(built)
     previous = next((e for e in emitted if e.uid == uid), None)
     superseded = [

@@ -20,9 +20,9 @@ from correlator.errors import InvalidRecord, TransientError
 from correlator.model import Event, Finding
 from correlator.runtime.codec import decode_event, encode_keyed
 from correlator.runtime.dlq import DeadLetters
+from correlator.runtime.store_guard import StoreGuard
 from correlator.runtime.worker import BatchWorker
 from correlator.state.base import StateStore
-from correlator.state.marker import Marker, claim, verify
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class CorrelateWorker(BatchWorker):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.engine = engine
         self.job = job
-        self.marker: Marker | None = None
+        self.guard = StoreGuard(self.name, store, job)
         self.partitions_lost = 0  # memory state dropped by rebalances
         self._revoked_from: set[tuple[str, int]] = set()
         self.keyed_topic = keyed_topic
@@ -90,11 +90,16 @@ class CorrelateWorker(BatchWorker):
     def handle(self, batch: list[Message]) -> None:
         events: list[tuple[Message, Event]] = []
         newest = self.batch_newest = {}
+        alignment = self.alignment
         for message in batch:
+            if alignment is not None and alignment.holds(message):
+                continue
             try:
                 event = decode_event(message.value())
             except InvalidRecord as exc:
                 self.dead_letters.send(message, exc, message.value() or b"")
+                continue
+            if alignment is not None and not alignment.admit(message, event.time):
                 continue
             events.append((message, event))
             partition = message.partition() or 0
@@ -188,24 +193,8 @@ class CorrelateWorker(BatchWorker):
         except (KafkaException, KeyError):
             return 0
 
-    # -- the store's marker ----------------------------------------------------------------
-
     def _check_store(self) -> None:
-        if self.store is None:
-            return
-        if self.marker is None:
-            self.marker = claim(self.store, self.job, resuming=self._resuming())
-            log.info("correlate: state store epoch %d of job %s", self.marker.epoch, self.job)
-        else:
-            verify(self.store, self.marker)
-
-    def _resuming(self) -> bool:
-        """Has the group committed offsets for the partitions this worker holds?"""
-        try:
-            held = self.consumer.committed(self.consumer.assignment(), timeout=10)
-        except KafkaException as exc:
-            raise TransientError(f"correlate: reading committed offsets failed: {exc}") from exc
-        return any(tp.offset >= 0 for tp in held)
+        self.guard.check(self.consumer)
 
     def reset_state(self) -> None:
         if self.cached is not None:

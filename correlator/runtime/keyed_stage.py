@@ -12,12 +12,13 @@ from correlator import __version__
 from correlator.alerts import alert_key, encode_alert
 from correlator.engine.keyed import KeyedEngine, KeyState
 from correlator.engine.repository import CachedStates
-from correlator.errors import InvalidRecord
+from correlator.errors import InvalidRecord, TransientError
 from correlator.keyed import KeyedEvent
 from correlator.model import Finding
 from correlator.runtime.codec import decode_keyed
-from correlator.runtime.correlate_stage import persist_states
+from correlator.runtime.correlate_stage import internal_error, persist_states
 from correlator.runtime.dlq import DeadLetters
+from correlator.runtime.store_guard import StoreGuard
 from correlator.runtime.worker import BatchWorker
 from correlator.state.base import StateStore
 
@@ -34,6 +35,7 @@ class KeyedWorker(BatchWorker):
         alerts_topic: str,
         dead_letters: DeadLetters,
         store: StateStore | None = None,
+        job: str = "correlator",
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -41,6 +43,7 @@ class KeyedWorker(BatchWorker):
         self.alerts_topic = alerts_topic
         self.dead_letters = dead_letters
         self.store = store
+        self.guard = StoreGuard(self.name, store, job)
         self.findings: Counter[tuple[str, str, str]] = Counter()  # (rule, severity, activity)
         config = keyed_engine.config
         self.state_ttl_ms = config.keyed_retention_ms + config.lateness_ms
@@ -52,16 +55,34 @@ class KeyedWorker(BatchWorker):
 
     def handle(self, batch: list[Message]) -> None:
         items: list[KeyedEvent] = []
+        kept: list[Message] = []
         for message in batch:
             try:
                 items.append(decode_keyed(message.value()))
+                kept.append(message)
             except InvalidRecord as exc:
                 self.dead_letters.send(message, exc, message.value() or b"")
-        if self.cached is not None:
-            self.cached.prefetch(item.key for item in items)
-        for item in items:
-            for finding in self.keyed_engine.process(item):
+        if self.cached is not None and self.cached.prefetch(item.key for item in items):
+            # After the reads: state read from a wiped store must never reach an alert.
+            self._check_store()
+        for message, item in zip(kept, items, strict=True):
+            for finding in self._process(message, item):
                 self._publish(finding)
+
+    def _process(self, message: Message, item: KeyedEvent) -> list[Finding]:
+        """As in the user stage: the store's failures propagate (nothing is committed); an
+        event's own defect (too late, a rule's failure) is dead-lettered, and the batch goes on.
+        """
+        try:
+            return self.keyed_engine.process(item)
+        except TransientError:
+            raise
+        except InvalidRecord as exc:
+            self.dead_letters.send(message, exc, message.value() or b"")
+        except Exception as exc:  # a defect on this event, never the batch's
+            log.exception("keyed: engine failed on %s for %s", item.event.id, item.key)
+            self.dead_letters.send(message, internal_error(exc), message.value() or b"")
+        return []
 
     def _publish(self, finding: Finding) -> None:
         value = encode_alert(finding, product_version=__version__)
@@ -70,7 +91,10 @@ class KeyedWorker(BatchWorker):
 
     def persist(self) -> None:
         if self.cached is not None and self.store is not None:
-            persist_states(self.cached, self.store, self.state_ttl_ms)
+            persist_states(self.cached, self.store, self.state_ttl_ms, self._check_store)
+
+    def _check_store(self) -> None:
+        self.guard.check(self.consumer)
 
     def reset_state(self) -> None:
         if self.cached is not None:

@@ -44,21 +44,25 @@ class NormalizeWorker(BatchWorker):
 
     def handle(self, batch: list[Message]) -> None:
         now_ms = int(self.clock() * 1000)
+        alignment = self.alignment
         for message in batch:
+            if alignment is not None and alignment.holds(message):
+                continue
             value = message.value() or b""
             try:
                 outcomes = self.normalizer.normalize_bytes(value, now_ms)
             except InvalidRecord as exc:
                 self._refuse(message, exc, value)
                 continue
+            if alignment is not None:
+                times = [e.time for o in outcomes if isinstance(o, list) for e in o]
+                if not alignment.admit(message, max(times) if times else None):
+                    continue
             records: list[object] | None = None  # decoded again only when one is refused
             for index, outcome in enumerate(outcomes):
                 if not isinstance(outcome, Exception):
                     refused = self._emit(outcome)
                     if refused is None:
-                        if self.alignment is not None and outcome:
-                            topic, partition = message.topic() or "", message.partition() or 0
-                            self.alignment.saw(topic, partition, max(e.time for e in outcome))
                         continue
                     outcome = refused
                 if isinstance(outcome, InvalidRecord) and is_ignored(outcome):

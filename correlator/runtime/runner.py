@@ -134,8 +134,7 @@ class Runner:
                 **common,
             )
             # Within a quarter of the lateness, whatever order a backlog's fetches come in.
-            ahead_ms = self.settings.detection.lateness_ms // 4
-            self.normalizer.alignment = Alignment(self.normalizer.consumer, ahead_ms)
+            self.normalizer.alignment = Alignment(self.normalizer.consumer, self._ahead_ms)
             self.workers.append(self.normalizer)
         if self.run.stage in ("all", "correlate"):
             engine = self._engine()
@@ -151,11 +150,20 @@ class Runner:
                 keyed_topic=self.run.topics.keyed,
                 **common,
             )
+            # The user stage's own answer needs no alignment (each user's watermark is that
+            # user's), but what it forwards does: a keyed stage's key (a number, an agent, the
+            # tenant) gathers events of users on every events partition, so those partitions
+            # must be read in step, or a key's events arrive days apart on a catch-up.
+            self.correlator.alignment = Alignment(self.correlator.consumer, self._ahead_ms)
             self.workers.append(self.correlator)
             self._track_state(engine)
         if self.run.stage in ("all", "keyed"):
             self.keyed = self._keyed_worker(common)
             self.workers.append(self.keyed)
+
+    @property
+    def _ahead_ms(self) -> int:
+        return self.settings.detection.lateness_ms // 4
 
     def _keyed_worker(self, common: dict[str, float]) -> KeyedWorker:
         store: StateStore | None = None
@@ -175,6 +183,7 @@ class Runner:
             alerts_topic=self.run.topics.alerts,
             dead_letters=self.dead_letters,
             store=store,
+            job=self.run.group_id,
             **common,
         )
 

@@ -95,6 +95,8 @@ class BatchWorker(ABC):
         if self._phase in ("idle", "rewound"):
             if self._phase == "idle":
                 self._pending = self._consume()
+                if self.alignment is not None and self._pending:
+                    self.alignment.begin(self._pending)
             if not self._pending:
                 self.producer.poll()
                 if self.alignment is not None:
@@ -146,12 +148,15 @@ class BatchWorker(ABC):
 
     def _commit(self, batch: list[Message]) -> None:
         offsets: dict[tuple[str, int], int] = {}
+        if self.alignment is not None:
+            batch = [m for m in batch if not self.alignment.holds(m)]
         for message in batch:
             key = (message.topic() or "", message.partition() or 0)
             offsets[key] = max(offsets.get(key, -1), (message.offset() or 0) + 1)
         positions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
         try:
-            self.consumer.commit(offsets=positions, asynchronous=False)
+            if positions:  # a batch held back whole by the alignment commits nothing
+                self.consumer.commit(offsets=positions, asynchronous=False)
         except KafkaException as exc:
             self._commit_failed(exc)
         self.stats.commits += 1

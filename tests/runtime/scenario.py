@@ -52,6 +52,15 @@ class Outcome:
     redelivered: int = 0  # alert messages published more than once
     identical: bool = True  # every re-delivered message is byte-identical to the first
     note: str = ""
+    # For each different uid: what replay says, and what the stream said (severity, evidence).
+    details: dict[str, tuple[Digest, Digest]] = field(default_factory=dict, repr=False)
+
+    def __str__(self) -> str:
+        lines = [repr(self)]
+        lines += [
+            f"  {uid}: replay {want} stream {got}" for uid, (want, got) in self.details.items()
+        ]
+        return "\n".join(lines)
 
     @property
     def equal(self) -> bool:
@@ -89,12 +98,14 @@ def compare(
             identical = False
         seen.setdefault(key, value)
     got = live(latest)
+    different = sorted(u for u in set(got) & set(expected) if got[u] != expected[u])
     return Outcome(
         scenario,
         len(expected),
         missing=sorted(set(expected) - set(got)),
         extra=sorted(set(got) - set(expected)),
-        different=sorted(u for u in set(got) & set(expected) if got[u] != expected[u]),
+        different=different,
+        details={u: (expected[u], got[u]) for u in different},
         redelivered=sum(n - 1 for n in copies.values()),
         identical=identical,
         note=note,

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-import yaml
 
 from correlator.config import Settings, load_settings
 from correlator.engine.engine import Engine
@@ -120,21 +119,7 @@ def make_tenant(
     keyed = sorted(((order(item), item) for item in records), key=lambda pair: pair[0])
     return Tenant(
         directory,
-        load_settings(_within_the_guarantee(directory / "correlator.yaml")),
+        load_settings(directory / "correlator.yaml"),
         [item for _, item in keyed],
         [when for (when, _, _), _ in keyed],
     )
-
-
-def _within_the_guarantee(config: Path) -> Path:
-    """The stream-versus-replay tests run the rules the README's guarantee covers.
-
-    helpdesk-anomaly (its per-agent and tenant-wide bursts, and its per-change checks) still
-    depends on arrival order in the stream: the README lists it as outside the guarantee until
-    that is fixed, and these tests would otherwise fail at random on it. Written into the
-    tenant's configuration file, so that jobs started as processes read it too.
-    """
-    raw = yaml.safe_load(config.read_text()) or {}
-    raw.setdefault("rules", {})["helpdesk-anomaly"] = {"enabled": False}
-    config.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return config

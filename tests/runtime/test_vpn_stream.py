@@ -36,7 +36,7 @@ def test_vpn_lines_become_signins_and_a_bad_line_is_dead_lettered_alone(
     try:
         normalize = runner.normalizer
         assert normalize is not None
-        drive(runner, lambda: normalize.stats.consumed.get(run.topics.vpn, 0) >= 2)
+        drive(runner, lambda: normalize.stats.committed_messages >= 2)
     finally:
         runner.close()
     events = [
