@@ -15,9 +15,10 @@ from msgspec.structs import replace
 
 from correlator.config import MINUTE_MS, DetectionConfig
 from correlator.engine.engine import Engine
-from correlator.keyed import CalleeSignal, number_key, signal_id
+from correlator.keyed import CalleeSignal, KeyedEvent, number_key, signal_id
 from correlator.model import AppConsent, CallRecord, Event
 from correlator.rules import callback_campaign
+from correlator.runtime.codec import decode_keyed, encode_keyed
 from tests.engine.builders import T0, USER, signin
 
 NUMBER = "+18885550100"
@@ -75,3 +76,9 @@ def test_a_user_known_only_by_a_consent_is_kept_for_the_call() -> None:
     other = signin("s1", 60, user="bob@northwind.test")
     (signal,) = signals([CONSENT, other, DIALLED])
     assert signal.ref == CONSENT.id
+
+
+def test_the_signal_travels_the_keyed_topic() -> None:
+    (signal,) = signals([DIALLED, CONSENT])
+    item = KeyedEvent(number_key(NUMBER), signal)
+    assert decode_keyed(encode_keyed(item)) == item
