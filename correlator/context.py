@@ -147,6 +147,12 @@ def learned_egress(config: DetectionConfig, facts: SignInFacts) -> int:
     return max(by_asn, config.learned_prefixes.get(facts.prefix or "", 0))
 
 
+def trusted_app(config: DetectionConfig, consent: AppConsent) -> bool:
+    """An application the tenant lets users consent to freely (by name or id, any case)."""
+    trusted = {a.lower() for a in config.consent_trusted_apps}
+    return (consent.app or "").lower() in trusted or (consent.app_id or "").lower() in trusted
+
+
 def exit_days(profile: Profile, prefix: str | None, cutoff: int) -> int:
     """On how many days before ``cutoff`` the user signed in through this anonymizing exit.
 

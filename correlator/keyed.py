@@ -30,8 +30,8 @@ class CalleeSignal(msgspec.Struct, frozen=True, omit_defaults=True, tag="callee_
     number: str  # the caller number of the call before it
     user: str  # the callee
     call_id: str
-    kind: Literal["credential_change", "anomalous_signin"]
-    ref: str  # id of the change or sign-in
+    kind: Literal["credential_change", "anomalous_signin", "app_consent"]
+    ref: str  # id of the change, sign-in or consent
     text: str  # one sentence: "password reset by agent7 40 min after the call"
 
 

@@ -2,9 +2,11 @@
 
 Calls go to their caller number's key, helpdesk changes to the agent's and the tenant's key,
 and a change or an anomalous sign-in of a user who was called from outside shortly before
-becomes a ``CalleeSignal`` for that number. Like the join, each pair is found by whichever of
-its two events arrives second, so the keyed stage receives the same set in any order; ids
-are deterministic, so a re-delivered batch only repeats what the keyed stage already holds.
+becomes a ``CalleeSignal`` for that number; so does an application consent of a user who had
+just dialled an outside number (callback phishing talks the caller into approving an app).
+Like the join, each pair is found by whichever of its two events arrives second, so the keyed
+stage receives the same set in any order; ids are deterministic, so a re-delivered batch only
+repeats what the keyed stage already holds.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from correlator.config import DetectionConfig
-from correlator.context import SignInFacts, known_before, learned_egress
+from correlator.context import SignInFacts, known_before, learned_egress, trusted_app
 from correlator.engine.state import UserState
 from correlator.keyed import (
     AGENT,
@@ -25,7 +27,7 @@ from correlator.keyed import (
     number_key,
     signal_id,
 )
-from correlator.model import CallRecord, CredentialChange, Event, SignIn
+from correlator.model import AppConsent, CallRecord, CredentialChange, Event, SignIn
 
 
 def forwards_for(
@@ -35,6 +37,8 @@ def forwards_for(
         return _call(event, state, config, prefixes)
     if isinstance(event, CredentialChange):
         return _change(event, state, config, prefixes)
+    if isinstance(event, AppConsent):
+        return _consent(event, state, config, prefixes)
     if not isinstance(event, SignIn) or NUMBER not in prefixes:
         return []
     if not event.interactive or not event.success:
@@ -72,6 +76,12 @@ def _call(
         for f in state.recent
         if f.success and _follows(call, f.time, config) and _anomalous(f, state, call, config)
     ]
+    if call.direction == "outbound":
+        out += [
+            _consent_signal(call, k)
+            for k in state.consents
+            if _follows(call, k.time, config) and not trusted_app(config, k)
+        ]
     return out
 
 
@@ -90,6 +100,17 @@ def _change(
         if TENANT in prefixes:
             out.append(KeyedEvent(TENANT_KEY, change))
     return out
+
+
+def _consent(
+    consent: AppConsent, state: UserState, config: DetectionConfig, prefixes: frozenset[str]
+) -> list[KeyedEvent]:
+    # Only after a call the user placed: a consent after an inbound call is consent-after-
+    # call's own finding, and the inbound campaign does not count it.
+    if NUMBER not in prefixes or trusted_app(config, consent):
+        return []
+    calls = [c for c in _outside_calls(state.calls) if c.direction == "outbound"]
+    return [_consent_signal(c, consent) for c in calls if _follows(c, consent.time, config)]
 
 
 def _anomalous(
@@ -130,5 +151,17 @@ def _signin_signal(call: CallRecord, facts: SignInFacts, state: UserState) -> Ke
     signal = CalleeSignal(
         signal_id(call.id, facts.id), facts.time, number, call.user, call.id,
         "anomalous_signin", facts.id, text,
+    )  # fmt: skip
+    return KeyedEvent(number_key(number), signal)
+
+
+def _consent_signal(call: CallRecord, consent: AppConsent) -> KeyedEvent:
+    app = consent.app or consent.app_id or "an application"
+    scopes = " ".join(consent.permissions) or "no scopes listed"
+    text = f"consent by {consent.user} to {app} ({scopes}), {_minutes(consent.time, call)}"
+    number = call.caller_number or ""
+    signal = CalleeSignal(
+        signal_id(call.id, consent.id), consent.time, number, consent.user, call.id,
+        "app_consent", consent.id, text,
     )  # fmt: skip
     return KeyedEvent(number_key(number), signal)

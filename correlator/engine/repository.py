@@ -96,12 +96,15 @@ def state_horizon_ms(config: DetectionConfig) -> int:
 
 
 def newest_event(state: UserState) -> int:
-    """The newest event time a user's state holds (changes are kept sorted by time)."""
+    """The newest event time a user's state holds (changes and consents are kept sorted by
+    time). A user known only by a consent is not idle: a call may still arrive to pair with it."""
     newest = state.max_time
     if state.changes:
         newest = max(newest, state.changes[-1].time)
     if state.calls:
         newest = max(newest, max(call.time for call in state.calls))
+    if state.consents:
+        newest = max(newest, state.consents[-1].time)
     if state.recent:
         newest = max(newest, state.recent[-1].time)
     return newest

@@ -86,9 +86,12 @@ def annotated(alert: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
 def _sentence(record: dict[str, Any]) -> str:
     outcome, actions = record["outcome"], ", ".join(record["actions"])
     if outcome == "act":
-        failed = [a for a, r in record.get("results", {}).items() if r != "done"]
-        note = f" (failed: {', '.join(failed)})" if failed else ""
-        return f"correlator response: {actions} done{note}."
+        # Name what was done and what was not, each failure with its result (a 403 asks for a
+        # permission, a 404 for a look at the user), so the SOC knows what is left to do by hand.
+        results: dict[str, str] = record.get("results", {})
+        done = ", ".join(a for a, r in results.items() if r == "done") or "nothing"
+        failed = ", ".join(f"{a} ({r})" for a, r in results.items() if r != "done")
+        return f"correlator response: {done} done" + (f"; failed: {failed}." if failed else ".")
     if outcome == "dry_run":
         return f"correlator response (dry run): would have done {actions}."
     return f"correlator response withheld ({record['reason']}): {actions} not done."

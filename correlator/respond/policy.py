@@ -4,14 +4,15 @@ Checks run in a fixed order and the first that fails names the reason an action 
 a closed finding, a rule not on the allow-list, a severity below the minimum, a protected
 user, a finding already acted on (or whose action was interrupted), the rate limit. A finding
 that passes everything is acted on, or, in dry-run mode (the default), reported as what would
-have been done.
+have been done. The rate limit is checked last and by the responder, against a ``RateLimit``
+that takes a slot atomically: in memory here, in Redis (``ledger``) when the job has a store,
+so that a restart or a second responder does not start with a fresh allowance.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from correlator.errors import ConfigError
 from correlator.identity import normalize_identity
@@ -71,25 +72,50 @@ class Decision:
     reason: str | None = None  # why it is withheld; None when acted on or dry-run
 
 
+class RateLimit(Protocol):
+    """At most ``max_actions`` findings acted on per sliding ``per_ms``, counted by finding uid."""
+
+    def take(self, finding_uid: str, now_ms: int) -> bool:
+        """Count this finding's action at ``now_ms`` unless the window is full; one check and
+        write, so two responders cannot both take the last slot. A finding already counted
+        in the window is allowed again without a second slot."""
+        ...
+
+    def release(self, finding_uid: str) -> None:
+        """Give the slot back: the finding was not acted on after all."""
+        ...
+
+
 @dataclass
 class RateWindow:
-    """Times of the actions taken in the sliding window (in memory: a restart forgets it)."""
+    """The rate limit in memory (a restart forgets it): finding uid -> when it was taken."""
 
-    times: deque[int] = field(default_factory=deque)
+    max_actions: int
+    per_ms: int
+    taken: dict[str, int] = field(default_factory=dict)
 
-    def allows(self, policy: ResponsePolicy, now_ms: int) -> bool:
-        while self.times and self.times[0] <= now_ms - policy.per_ms:
-            self.times.popleft()
-        return len(self.times) < policy.max_actions
+    @classmethod
+    def of(cls, policy: ResponsePolicy) -> RateWindow:
+        return cls(policy.max_actions, policy.per_ms)
 
-    def take(self, now_ms: int) -> None:
-        self.times.append(now_ms)
+    def take(self, finding_uid: str, now_ms: int) -> bool:
+        # At most max_actions entries, so the pass is short.
+        self.taken = {k: t for k, t in self.taken.items() if t > now_ms - self.per_ms}
+        if finding_uid in self.taken:
+            return True
+        if len(self.taken) >= self.max_actions:
+            return False
+        self.taken[finding_uid] = now_ms
+        return True
+
+    def release(self, finding_uid: str) -> None:
+        self.taken.pop(finding_uid, None)
 
 
-def decide(
-    policy: ResponsePolicy, subject: Subject, prior: str | None, rate: RateWindow, now_ms: int
-) -> Decision:
-    """``prior``: what the ledger holds for this finding (None, ``started`` or ``done``)."""
+def decide(policy: ResponsePolicy, subject: Subject, prior: str | None) -> Decision:
+    """``prior``: what the ledger holds for this finding (None, ``started`` or ``done``).
+
+    Every check but the rate limit, which the responder applies to what this allows."""
     if subject.closed:
         return Decision("withheld", CLOSED)
     if subject.rule_id not in policy.rules:
@@ -102,8 +128,6 @@ def decide(
         return Decision("withheld", PROTECTED)
     if prior is not None:
         return Decision("withheld", ALREADY_ACTED if prior == "done" else INTERRUPTED)
-    if not rate.allows(policy, now_ms):
-        return Decision("withheld", RATE_LIMITED)
     return Decision("dry_run" if policy.dry_run else "act")
 
 

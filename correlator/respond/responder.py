@@ -1,7 +1,7 @@
 """One alert in, what to publish out: the action record, and the alert revision saying so.
 
-The Graph calls and the ledger are injected, and the clock is passed in: the decision logic
-runs the same in tests, in ``correlator respond`` and in any other runtime.
+The Graph calls, the ledger and the rate limit are injected, and the clock is passed in: the
+decision logic runs the same in tests, in ``correlator respond`` and in any other runtime.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from correlator.respond.policy import (
     RATE_LIMITED,
     Action,
     Decision,
+    RateLimit,
     RateWindow,
     ResponsePolicy,
     Subject,
@@ -52,6 +53,7 @@ class Responder:
         ledger: Ledger,
         actions: Actions | None,
         *,
+        rate: RateLimit | None = None,
         count: Counter | None = None,
     ) -> None:
         if actions is None and not policy.dry_run:
@@ -59,7 +61,7 @@ class Responder:
         self.policy = policy
         self.ledger = ledger
         self.actions = actions
-        self.rate = RateWindow()
+        self.rate = rate if rate is not None else RateWindow.of(policy)
         self.count = count or (lambda *_: None)
 
     def handle(self, value: bytes, now_ms: int) -> list[Output]:
@@ -69,14 +71,12 @@ class Responder:
         if is_response_revision(alert):
             return []  # our own revision, back from the alerts topic
         subject = subject_of(alert)
-        decision = decide(
-            self.policy, subject, self.ledger.get(subject.finding_uid), self.rate, now_ms
-        )
+        decision = decide(self.policy, subject, self.ledger.get(subject.finding_uid))
         results: dict[str, str] = {}
         if decision.outcome == "act":
             decision, results = self._act(subject, now_ms)
-        elif decision.outcome == "dry_run":
-            self.rate.take(now_ms)  # so that a dry run shows where the limit would bite
+        elif decision.outcome == "dry_run" and not self.rate.take(subject.finding_uid, now_ms):
+            decision = Decision("withheld", RATE_LIMITED)  # where the limit would bite
         record = self._record(alert, subject, decision, results, now_ms)
         self.count(decision.outcome, decision.reason or "", results)
         key = (subject.user or subject.user_id or "").encode()
@@ -86,9 +86,13 @@ class Responder:
         return out
 
     def _act(self, subject: Subject, now_ms: int) -> tuple[Decision, dict[str, str]]:
+        # The slot before the claim: a crash between the two costs a slot, never an action
+        # beyond the limit, and a claim withheld for the limit would read as interrupted.
+        if not self.rate.take(subject.finding_uid, now_ms):
+            return Decision("withheld", RATE_LIMITED), {}
         if not self.ledger.claim(subject.finding_uid):  # another responder was first
+            self.rate.release(subject.finding_uid)
             return Decision("withheld", ALREADY_ACTED), {}
-        self.rate.take(now_ms)
         assert self.actions is not None
         results = self.actions.run(self.policy.actions, subject)
         self.ledger.complete(subject.finding_uid)

@@ -4,7 +4,8 @@ A consumer group of its own (``<group>.respond``) reads ``correlator.alerts``; e
 through the ``Responder``; the action record goes to ``correlator.actions`` and the revision
 saying what was done back to the alerts topic. Offsets commit after both are acknowledged;
 the ledger (Redis with ``--state redis://…``) is written before and after each Graph call, so
-a restart or a re-delivery never acts twice on one finding.
+a restart or a re-delivery never acts twice on one finding, and the rate limit's window is kept
+there too, so a restart does not reset it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from correlator.config import Settings
 from correlator.errors import InvalidRecord, TransientError
-from correlator.respond.ledger import Ledger, MemoryLedger, RedisLedger
-from correlator.respond.policy import ResponsePolicy
+from correlator.respond.ledger import Ledger, MemoryLedger, RedisLedger, RedisRateWindow
+from correlator.respond.policy import RateLimit, RateWindow, ResponsePolicy
 from correlator.respond.responder import Actions, Responder
 from correlator.runconfig import RunSettings
 from correlator.runtime.clients import (
@@ -98,10 +99,20 @@ class RespondWorker(BatchWorker):
                 self.producer.produce(self.topics_out[output.kind], output.value, key=output.key)
 
 
+def _redis(state: str) -> bool:
+    return state.startswith(("redis://", "rediss://"))
+
+
 def build_ledger(state: str, namespace: str) -> Ledger:
-    if state.startswith(("redis://", "rediss://")):
-        return RedisLedger(state, namespace=namespace)
-    return MemoryLedger()
+    return RedisLedger(state, namespace=namespace) if _redis(state) else MemoryLedger()
+
+
+def build_rate(state: str, namespace: str, policy: ResponsePolicy) -> RateLimit:
+    if not _redis(state):
+        return RateWindow.of(policy)
+    return RedisRateWindow(
+        state, policy.max_actions, policy.per_ms, namespace=namespace, dry_run=policy.dry_run
+    )
 
 
 def run_responder(
@@ -116,7 +127,13 @@ def run_responder(
     metrics = ResponseMetrics()
     if metrics_port:
         start_http_server(metrics_port, registry=metrics.registry)
-    responder = Responder(policy, build_ledger(run.state, namespace), actions, count=metrics.count)
+    responder = Responder(
+        policy,
+        build_ledger(run.state, namespace),
+        actions,
+        rate=build_rate(run.state, namespace, policy),
+        count=metrics.count,
+    )
     config = consumer_config(run.bootstrap_servers or "", f"{run.group_id}.respond", run.kafka)
     worker = RespondWorker(
         new_consumer(config),

@@ -5,10 +5,11 @@ the reader to call a "support" number, where the attacker talks them into a remo
 a credential change. The calls go *out*, from many employees to one number. State is keyed by
 that number (the call-campaign's keyed stage, fed by the user stage). A number that
 ``callback_min_callers`` distinct employees call within a sliding ``callback_window_ms`` is a
-campaign (Medium); it is escalated to High when a caller then has a credential change or an
-anomalous sign-in, and to Critical when the number is also on the known-vishing list. Known
-help lines and vendors (``callback_allowed_numbers``) never count, and calls that start within
-``campaign_meeting_ms`` of two others are an all-hands dial-in to a bridge, not a campaign.
+campaign (Medium); it is escalated to High when a caller then has a credential change, an
+anomalous sign-in or an application consent (the user stage's ``CalleeSignal``s), and to
+Critical when the number is also on the known-vishing list. Known help lines and vendors
+(``callback_allowed_numbers``) never count, and calls that start within ``campaign_meeting_ms``
+of two others are an all-hands dial-in to a bridge, not a campaign.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ META = RuleMeta(
     description=(
         "At least N distinct employees place outbound calls to one external number within a "
         "sliding window (callback phishing); escalated when a caller then has a credential "
-        "change or an anomalous sign-in."
+        "change, an anomalous sign-in or an application consent."
     ),
     attacks=("T1566.004", "T1598.004", "T1219"),
     default_severity=Severity.MEDIUM,
@@ -37,6 +38,8 @@ META = RuleMeta(
         "Ask every caller what they were told to do; for a caller with a credential change or "
         "a new sign-in since the call: revoke sessions, reset credentials through a known-good "
         "channel and check the device for remote-access tools.",
+        "For a caller who consented to an application since the call: revoke the grant and the "
+        "application's refresh tokens.",
     ),
 )
 CAMPAIGN, ESCALATED, CRITICAL = 50, 80, 95

@@ -11,7 +11,7 @@ Applications in ``consent_trusted_apps`` are never reported.
 
 from __future__ import annotations
 
-from correlator.context import ConsentContext
+from correlator.context import ConsentContext, trusted_app
 from correlator.model import (
     Evidence,
     Finding,
@@ -67,8 +67,8 @@ def _precursors(ctx: ConsentContext) -> list[Evidence]:
 
 
 def evaluate(ctx: ConsentContext) -> Assessment | None:
-    consent, trusted = ctx.consent, {a.lower() for a in ctx.config.consent_trusted_apps}
-    if (consent.app or "").lower() in trusted or (consent.app_id or "").lower() in trusted:
+    consent = ctx.consent
+    if trusted_app(ctx.config, consent):
         return None
     before = _precursors(ctx)
     if not before:

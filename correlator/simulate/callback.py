@@ -2,9 +2,10 @@
 
 Attack: an e-mail about a renewal tells people to call a "billing" number; several employees
 call it within the hour; the attacker walks the first one through a self-service password
-reset and signs in from abroad. Look-alikes: an all-staff meeting where everyone dials the
-conference line at the same minute, and a vendor's support line that people call all day (on
-the tenant's allow-list).
+reset and signs in from abroad. A second campaign ends in an application consent instead: the
+"support agent" has a caller approve an app that reads mail. Look-alikes: an all-staff meeting
+where everyone dials the conference line at the same minute, and a vendor's support line that
+people call all day (on the tenant's allow-list).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from correlator.simulate.calls import pstn_call
 from correlator.simulate.catalog import UNREGISTERED
+from correlator.simulate.consent import consent_record
 from correlator.simulate.formats import Sign
 from correlator.simulate.records import self_service_reset
 from correlator.simulate.scenarios import agent_time, change_day, label, minutes
@@ -26,6 +28,8 @@ DESCRIPTIONS = {
     "callback_phishing": "A renewal e-mail gave a 'billing' number; four employees called it "
     "within the hour; the first was talked through a self-service password reset and the "
     "attacker signed in from a commercial VPN abroad.",
+    "callback_consent": "An invoice e-mail gave a 'support' number; three employees called it; "
+    "the first was asked to approve 'Invoice Viewer Pro', which reads mail with offline access.",
     "all_staff_conference_line": "All-hands meeting: many employees dial the conference line "
     "within the same minute.",
     "vendor_support_line": "Employees call a software vendor's support line during the day "
@@ -77,6 +81,25 @@ def callback_phishing(w: World) -> None:
     name, rule = "callback_phishing", "callback-campaign"
     text = DESCRIPTIONS[name]
     label(w, "attack", name, victim, reset_at, changes, "high", text, [signin], calls, [rule])
+
+
+def callback_consent(w: World) -> None:
+    callers = _free(w, 3)
+    if len(callers) < 3:
+        return
+    victim, number = callers[0], f"+1844555{w.rng.randrange(100, 200):04d}"
+    start = agent_time(w, victim, change_day(w))
+    calls = [
+        w.add_call(outbound_call(w, start + i * minutes(w, 5, 20), c, number, 900))
+        for i, c in enumerate(callers)
+    ]
+    at = start + minutes(w, 15, 30)
+    scopes = "openid profile offline_access Mail.Read"
+    ip = victim.site.office_v4.address(w.rng)
+    changes = w.add_audits([consent_record(w.rng, at, victim, "Invoice Viewer Pro", scopes, ip)])
+    name = "callback_consent"
+    label(w, "attack", name, victim, at, changes, "high", DESCRIPTIONS[name], (), calls,
+          ["callback-campaign"])  # fmt: skip
 
 
 def conference_line(w: World) -> None:

@@ -14,6 +14,7 @@ from correlator.simulate.activity import background
 from correlator.simulate.attacks import run_attacks
 from correlator.simulate.callback import (
     ALLOWED_NUMBERS,
+    callback_consent,
     callback_phishing,
     conference_line,
     vendor_line,
@@ -152,6 +153,8 @@ def _callbacks(w: World, config: SimulationConfig) -> None:
     if config.lookalikes:
         conference_line(w)
         vendor_line(w)
+    if config.attacks is None:  # after the look-alikes, which keep the records they had
+        callback_consent(w)
 
 
 def _collect(w: World) -> Simulation:

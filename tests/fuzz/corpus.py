@@ -96,7 +96,10 @@ CRAFTED: list[bytes] = [
 
 def fixture_bodies() -> list[bytes]:
     files = sorted(
-        p for p in FIXTURES.rglob("*") if p.suffix in (".json", ".jsonl") and p.is_file()
+        # .log: the VPN gateways' syslog, read by the same decode as JSON in both paths.
+        p
+        for p in FIXTURES.rglob("*")
+        if p.suffix in (".json", ".jsonl", ".log") and p.is_file()
     )
     return [p.read_bytes() for p in files]
 

@@ -65,10 +65,13 @@ def test_forbidden_and_not_found_are_results_not_crashes(graph: ActionGraph, tls
     results = decoded(out[0].value)["results"]
     assert results == {"revoke_sessions": "done", "confirm_compromised": "forbidden",
                        "disable_account": "done"}  # fmt: skip
-    revision = decoded(out[1].value)
-    assert "failed: confirm_compromised" in revision["remediation"]["desc"]
+    said = decoded(out[1].value)["remediation"]["desc"].splitlines()[-1]
+    assert said == ("correlator response: revoke_sessions, disable_account done; "
+                    "failed: confirm_compromised (forbidden).")  # fmt: skip
     out = responder(graph, tls).handle(alert("f2", "gone@northwind.test"), now_ms=1)
     assert decoded(out[0].value)["results"] == dict.fromkeys(ALL, "not_found")
+    said = decoded(out[1].value)["remediation"]["desc"].splitlines()[-1]
+    assert said.startswith("correlator response: nothing done; failed: revoke_sessions (not_found)")
 
 
 def test_throttling_waits_for_retry_after_then_acts(graph: ActionGraph, tls: Tls) -> None:

@@ -2,7 +2,8 @@
 
 The ledger (Redis) holds the claim made before the call, so the restarted responder does not
 call Graph a second time for that finding: it reports it as interrupted, for a person to
-check, and acts on the others exactly once.
+check, and acts on the others exactly once. The rate limit's window is in Redis too: the slot
+the killed responder took still counts after the restart.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _command(graph: ActionGraph, tls: Tls, topics: dict[str, str], group: str, r
     secret.write_text(SECRET)
     config.write_text(
         "response:\n  dry_run: false\n  actions: [revoke_sessions, confirm_compromised]\n"
-        f"  protected_users: [{BREAK_GLASS}]\n"
+        f"  protected_users: [{BREAK_GLASS}]\n  rate_limit: {{max_actions: 2, per_minutes: 60}}\n"
     )
     return [
         sys.executable, "-m", "correlator", "respond", "--bootstrap-servers", topics["bootstrap"],
@@ -60,7 +61,8 @@ def test_sigkill_during_an_action_never_acts_twice(
     gate = threading.Event()
     with ActionGraph(tls, users=dict(USERS), gate=gate) as graph:
         values = [alert("f1", ALICE), alert("f2", BOB, user_id=BOB_ID),
-                  alert("f3", BREAK_GLASS, severity=Severity.CRITICAL)]  # fmt: skip
+                  alert("f3", BREAK_GLASS, severity=Severity.CRITICAL),
+                  alert("f4", ALICE, user_id=ALICE_ID)]  # fmt: skip
         produce(kafka_bootstrap, [(topics["alerts"], v) for v in values])
         args = _command(graph, tls, topics, redis_namespace, redis_url, tmp_path)
         log = tmp_path / "respond.log"
@@ -75,7 +77,7 @@ def test_sigkill_during_an_action_never_acts_twice(
             gate.set()
         second = start(args, log)
         try:
-            wait_for(lambda: len(_records(kafka_bootstrap, topics["actions"])) >= 3, 90,
+            wait_for(lambda: len(_records(kafka_bootstrap, topics["actions"])) >= 4, 90,
                      "a record for every finding")  # fmt: skip
             second.send_signal(signal.SIGTERM)
             assert second.wait(30) == 0, log.read_text()[-3000:]
@@ -88,9 +90,11 @@ def test_sigkill_during_an_action_never_acts_twice(
     assert (records["f1"]["outcome"], records["f1"]["reason"]) == ("withheld", "interrupted")
     assert records["f2"]["results"] == {"revoke_sessions": "done", "confirm_compromised": "done"}
     assert records["f3"]["reason"] == "protected_user"
+    # f1's slot (taken by the killed responder) and f2's fill the window of two.
+    assert (records["f4"]["outcome"], records["f4"]["reason"]) == ("withheld", "rate_limited")
     revisions = [
         orjson.loads(m.value() or b"{}") for m in read_topic(kafka_bootstrap, topics["alerts"])
     ]
     said = {a["finding_info"]["uid"]: a["unmapped"]["response"]["outcome"]
             for a in revisions if "response" in a.get("unmapped", {})}  # fmt: skip
-    assert said == {"f1": "withheld", "f2": "act", "f3": "withheld"}
+    assert said == {"f1": "withheld", "f2": "act", "f3": "withheld", "f4": "withheld"}
