@@ -6,7 +6,9 @@ Configured from the environment only (``CORRELATOR_BOOTSTRAP_SERVERS``, ``CORREL
 
 from __future__ import annotations
 
+from correlator.cli import tune_gc
 from correlator.cli_faust import environment, runtime_from_environment
 
+tune_gc()  # as the correlator command does: far fewer cycle collections per record
 runtime = runtime_from_environment(environment())
 app = runtime.app

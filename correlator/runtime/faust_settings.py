@@ -19,7 +19,7 @@ from correlator.runtime.faust_bridge import librdkafka_partitioner
 log = logging.getLogger(__name__)
 
 COMMIT_INTERVAL_S = 1.0
-PRODUCER_LINGER_MS = 5
+PRODUCER_LINGER_MS = 0
 PRODUCER_BATCH_BYTES = 512 * 1024
 SESSION_TIMEOUT_S = 10.0
 HEARTBEAT_INTERVAL_S = 1.0
