@@ -143,7 +143,13 @@ def stream_run(sim: Simulation, out: Path, rate: float, seconds: float) -> dict[
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if bootstrap:
         return stream_figures(
-            sim, settings, bootstrap=bootstrap, redis_url=redis_url, rate=rate, seconds=seconds
+            sim,
+            settings,
+            bootstrap=bootstrap,
+            redis_url=redis_url,
+            rate=rate,
+            seconds=seconds,
+            config=out / "correlator.yaml",
         )
     with EmbeddedBroker() as broker:
         return stream_figures(
@@ -153,6 +159,7 @@ def stream_run(sim: Simulation, out: Path, rate: float, seconds: float) -> dict[
             redis_url=redis_url,
             rate=rate,
             seconds=seconds,
+            config=out / "correlator.yaml",
         )
 
 
