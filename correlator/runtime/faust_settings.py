@@ -35,6 +35,7 @@ _TRANSLATED = (
     "sasl.username",
     "sasl.password",
     "ssl.ca.location",
+    "message.max.bytes",
 )
 
 
@@ -79,6 +80,8 @@ def app_settings(run: RunSettings, bootstrap: str) -> dict[str, Any]:
         "web_port": max(run.metrics_port, 1),
         "web_bind": run.metrics_bind,
     }
+    if "message.max.bytes" in props:  # as natively, dead letters are cut to fit this
+        settings["producer_max_request_size"] = _integer(props, "message.max.bytes")
     credentials = _credentials(props)
     if credentials is not None:
         settings["broker_credentials"] = credentials
@@ -95,6 +98,13 @@ def _seconds(props: dict[str, str], name: str, default: float) -> float:
         return int(props[name]) / 1000
     except ValueError as exc:
         raise ConfigError(f"{name} expects milliseconds, got {props[name]!r}") from exc
+
+
+def _integer(props: dict[str, str], name: str) -> int:
+    try:
+        return int(props[name])
+    except ValueError as exc:
+        raise ConfigError(f"{name} expects a whole number, got {props[name]!r}") from exc
 
 
 def _credentials(props: dict[str, str]) -> Any:
