@@ -55,16 +55,7 @@ def cmd_faust_worker(args: argparse.Namespace) -> int:
     from correlator.cli_runtime import load_run
 
     run, settings = load_run(args)
-    runtime = build_runtime(run, settings)
-    import faust
-
-    # The worker owns the event loop and the signals: SIGTERM finishes and acknowledges the
-    # batches in hand, commits, and leaves.
-    worker = faust.Worker(runtime.app, loglevel=args.loglevel)
-    # At levels above info faust's progress spinner sets the root logger to DEBUG, so that it
-    # spins on every record: then each debug call in aiokafka builds a log record per message.
-    worker.spinner = None
-    worker.execute_from_commandline()
+    build_runtime(run, settings).work(loglevel=args.loglevel)
     return 0
 
 

@@ -14,6 +14,8 @@ import logging
 import time
 from typing import Any, cast
 
+import faust
+
 from correlator.config import Settings
 from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import JobMetrics
@@ -70,6 +72,19 @@ class FaustRuntime:
         self._backoff = INITIAL_BACKOFF_S
         self._build()
         self._connect()
+
+    def work(self, *, loglevel: str = "info") -> None:
+        """Run a faust worker until SIGTERM or SIGINT.
+
+        The worker owns the event loop and the signals: on SIGTERM it finishes and acknowledges
+        the batches in hand, commits, and leaves.
+        """
+        worker = faust.Worker(self.app, loglevel=loglevel)
+        # At levels above info faust's progress spinner sets the root logger to DEBUG, so that
+        # it spins on every record: then each debug call in aiokafka builds a log record per
+        # message.
+        worker.spinner = None
+        worker.execute_from_commandline()
 
     # -- building -------------------------------------------------------------------------------
 
