@@ -59,10 +59,11 @@ def app_settings(run: RunSettings, bootstrap: str) -> dict[str, Any]:
         "datadir": str(Path(tempfile.gettempdir()) / f"correlator-faust-{app_id(run)}"),
         "topic_disable_leader": True,  # no leader election is used: no extra topic
         "consumer_auto_offset_reset": "earliest",
-        # A take() batch fills from this per-agent buffer; room for a few batches keeps the
-        # fetcher ahead of the agent without holding unbounded input in memory.
-        "stream_buffer_maxsize": max(4096, 4 * run.batch_size),
-        "broker_max_poll_records": max(500, run.batch_size),
+        # What faust has fetched is delivered before a pause takes effect, so these bound how
+        # far a paused partition overshoots the event-time alignment: one batch queued, one
+        # poll in flight. Larger values measured no faster.
+        "stream_buffer_maxsize": run.batch_size,
+        "broker_max_poll_records": run.batch_size,
         # Rebalances wait for the batch in hand to become durable and acknowledged.
         "stream_wait_empty": True,
         # Offsets of acknowledged (durable) batches are committed on this timer.
