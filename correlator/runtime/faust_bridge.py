@@ -13,6 +13,8 @@ import random
 import zlib
 from typing import Any
 
+from aiokafka.errors import KafkaError
+
 from correlator.runtime.clients import DeliveryFailed
 
 Headers = list[tuple[str, bytes]]
@@ -89,7 +91,7 @@ class FaustProducer:
             for topic, key, value, headers in pending:
                 # Returns once the message is buffered; the future resolves on the broker's ack.
                 acks.append(await send(topic, key, value, None, None, headers))
-        except Exception as exc:  # any refusal means: handle the batch again
+        except (KafkaError, ConnectionError, TimeoutError) as exc:  # handle the batch again
             raise DeliveryFailed(f"sending failed: {exc!r}") from exc
         results = await asyncio.gather(*acks, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
