@@ -135,6 +135,8 @@ def nested(cls: type[S], value: object, key: str, *, strict: bool = False) -> S:
 
 def steps(value: object) -> list[Step]:
     """The first ``authenticationDetails`` steps that are objects, as ``Step`` Structs."""
+    if type(value) is list and (not value or type(value[0]) is Step):
+        return value[:_MAX_STEPS]  # decoded from bytes: a list[Step] already
     items = value if type(value) is list else arr(value, "authenticationDetails")
     out: list[Step] = []
     for item in items[:_MAX_STEPS]:
