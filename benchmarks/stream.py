@@ -2,8 +2,11 @@
 
 - raw_eps: confluent-kafka consume + orjson decode of the raw topics (the practical limit);
 - run_memory_eps / run_redis_eps: the job (both stages, one process) end to end;
+- workers_eps / workers_redis_eps: `correlator run --workers N` (separate processes) for
+  N = 1 and 2, with memory and with Redis state;
 - latency: from producing an attacker's sign-in to its alert on the alerts topic, while a
-  steady background load is streamed at a fixed rate.
+  steady background load is streamed at a fixed rate: at ``--rate`` and at 80 % of one
+  worker's measured capacity.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from probes import build_probes  # a sibling script: `make bench` runs from this folder
+from scale import workers_rate
 
 from correlator.config import Settings
 from correlator.errors import InvalidRecord
@@ -256,6 +261,7 @@ def tenant_messages(sim: Simulation) -> list[Message]:
 def stream_figures(
     sim: Simulation,
     settings: Settings,
+    out: Path,
     *,
     bootstrap: str,
     redis_url: str | None,
@@ -280,6 +286,7 @@ def stream_figures(
         finally:
             _drop_namespace(redis_url, run.group_id)
         say(f"run (redis) {figures['run_redis_eps']:,.0f}/s")
+    figures.update(workers_figures(bootstrap, messages, out, redis_url))
     start = max(
         datetime.fromisoformat(r["createdDateTime"].replace("Z", "+00:00")) for r in sim.signins
     ) + timedelta(days=1)
@@ -291,6 +298,42 @@ def stream_figures(
     figures["latency_p50_s"] = round(percentile(delays, 0.5), 3)
     figures["latency_p99_s"] = round(percentile(delays, 0.99), 3)
     figures["latency_alerts"] = len(delays)
+    # 80 % of one worker's capacity (the in-process job, memory state): a queue must not build.
+    load = round(0.8 * float(figures["run_memory_eps"]))
+    probes = build_probes(sim, 20, start + timedelta(days=1))
+    delays = latency(bootstrap, settings, background, probes, load, seconds)
+    say(f"alert latency at {load:,} events/s (80 % of one worker): {summary(delays)}")
+    figures["latency_rate_eps_at_80pct"] = load
+    figures["latency_p50_s_at_80pct"] = round(percentile(delays, 0.5), 3)
+    figures["latency_p99_s_at_80pct"] = round(percentile(delays, 0.99), 3)
+    return figures
+
+
+def workers_figures(
+    bootstrap: str, messages: list[Message], out: Path, redis_url: str | None
+) -> dict[str, object]:
+    """`run --workers N` for N = 1, 2 on fresh topics holding the same messages."""
+    figures: dict[str, object] = {}
+    states = [("memory", "workers_eps")] + ([(redis_url, "workers_redis_eps")] if redis_url else [])
+    for state, key in states:
+        rates: dict[str, int] = {}
+        for workers in (1, 2):
+            run = fresh_run(bootstrap, state=state)
+
+            def send(run: RunSettings = run) -> int:
+                produce(bootstrap, messages, run)
+                return len(messages)
+
+            try:
+                rate = workers_rate(
+                    bootstrap, run, out / "correlator.yaml", workers, send, PARTITIONS
+                )
+            finally:
+                if state != "memory":
+                    _drop_namespace(state, run.group_id)
+            rates[str(workers)] = round(rate)
+        figures[key] = rates
+        say(f"run --workers 1/2, {state.split('@')[-1]} state: {rates} events/s")
     return figures
 
 
