@@ -68,7 +68,7 @@ class ResponseMetrics:
             self.actions.labels(action, result).inc()
 
 
-class RespondWorker(BatchWorker):
+class RespondWorker(BatchWorker[None]):
     name = "respond"
 
     def __init__(
@@ -87,7 +87,10 @@ class RespondWorker(BatchWorker):
         self.metrics = metrics
         self.clock = clock
 
-    def handle(self, batch: list[Message]) -> None:
+    def prepare(self, message: Message) -> tuple[int | None, None]:
+        return None, None  # the responder reads each alert itself, in arrival order
+
+    def handle(self, batch: list[Message], prepared: list[None]) -> None:
         for message in batch:
             try:
                 outputs = self.responder.handle(message.value() or b"", int(self.clock() * 1000))

@@ -1,156 +1,163 @@
-"""Event-time alignment: while a backlog is caught up, no input partition runs far ahead.
+"""Event-time alignment: while a backlog is caught up, records are handled in event-time step.
 
 A consumer catching up a backlog reads its partitions in whatever order the fetches come
 back: a whole day of sign-ins can arrive before the audit record of the reset they follow,
 and a topic exported file after file arrives one topic at a time. The engine's answer is
-only order-insensitive within the allowed lateness, so the stage keeps the partitions that
-still hold unread records within ``ahead_ms`` of event time of each other: a partition
-ahead of the slowest one is paused until the slowest catches up. A partition with nothing
-left to read holds nobody back, so a live stream (every partition caught up) is never paused.
+only order-insensitive within the allowed lateness, so records are released to the stage
+through a small reorder buffer:
 
-Pausing acts between fetches, but one fetch of a sparse partition (a helpdesk export, the
-calls topic) can span days of event time. So within a batch each record is admitted only if
-it is within ``ahead_ms`` of the slowest other partition with records left; the first record
-that is not holds its partition back: the partition is paused and rewound to that record,
-which is read again (and the rest of the batch's records from that partition with it) once
-the others catch up. Nothing held back is committed.
+- every fetched record waits in its partition's buffer, decoded once, with its event time;
+- the buffers are merged by event time, each partition in offset order;
+- a record is released only while it is within ``ahead_ms`` of every partition that still
+  has records to read on the broker but none in its buffer (that partition's next record may
+  be older than anything buffered, so nothing far ahead of it may go first);
+- a partition with nothing left to read holds nobody back, so a live stream (every partition
+  caught up) is released as it comes.
+
+One fetch of a sparse partition (a helpdesk export, the calls topic) can span days of event
+time; its records simply wait in memory until the others catch up, so no partition is ever
+rewound and read twice. A partition whose buffer outgrows its share of the byte budget is
+paused (librdkafka then fetches nothing more for it) and resumed once half of it is released.
+Only released records are committed, each partition in offset order, so whatever still waits
+in a buffer is read again after a crash or a rebalance.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, int]
+T = TypeVar("T")
 UNKNOWN = -(2**62)  # a partition with records left but no event time seen yet: hold others
+EARLIEST = -(2**63)  # a record with no event time (a dead letter to be): released at once
+RECORD_OVERHEAD = 512  # bytes a buffered record costs beyond its value (message, decoded form)
+DEFAULT_BUDGET = 32 * 1024 * 1024
 
 
-def decide(
-    newest: dict[Key, int], pending: set[Key], paused: set[Key], ahead_ms: int
-) -> tuple[set[Key], set[Key]]:
-    """(partitions to pause, partitions to resume) for the event times read so far.
-
-    The slowest partition with records left sets the frontier; it is never paused, so the
-    frontier always moves and nothing waits forever.
-    """
-    if not pending:
-        return set(), set(paused)
-    frontier = min(newest.get(key, UNKNOWN) for key in pending)
-    limit = frontier + ahead_ms
-    ahead = {key for key in newest if newest[key] > limit and key in pending}
-    # A paused partition resumes only once it is half the bound ahead: it then reads half a
-    # bound's worth before it has to wait again, not one record per fetch.
-    waiting = {k for k in paused if k in pending and newest.get(k, UNKNOWN) > limit - ahead_ms // 2}
-    return ahead - paused, paused - ahead - waiting
+@dataclass(slots=True)
+class Waiting(Generic[T]):
+    message: Message
+    time: int
+    item: T
+    size: int
+    round: int
 
 
-class Alignment:
-    def __init__(self, consumer: Consumer, ahead_ms: int) -> None:
+class Alignment(Generic[T]):
+    def __init__(
+        self, consumer: Consumer, ahead_ms: int, budget_bytes: int = DEFAULT_BUDGET
+    ) -> None:
         self.consumer = consumer
         self.ahead_ms = ahead_ms
-        self.newest: dict[Key, int] = {}
+        self.budget_bytes = budget_bytes
+        self.newest: dict[Key, int] = {}  # newest event time read, per partition
+        self.buffers: dict[Key, deque[Waiting[T]]] = {}
+        self.sizes: dict[Key, int] = {}
         self.paused: set[Key] = set()
-        self.pauses = 0
+        self.assigned = 0
+        self.pauses = 0  # partitions paused because their buffer was full
+        self.waited = 0  # records released later than the fetch that brought them
+        self._round = 0
         self._start: dict[Key, int] = {}  # where reading began, for partitions not read yet
         self._fresh: list[TopicPartition] = []
-        self.held: dict[Key, int] = {}  # partition -> offset of its first record held back
-        self.waiting: dict[Key, int] = {}  # partition -> event time of the record held back
-        self.held_records = 0
-        self._batch_pending: set[Key] = set()
 
-    def begin(self, batch: list[Message]) -> None:
-        """A new batch (not a batch handled again): which partitions have records to read."""
-        self.held.clear()
+    @property
+    def buffered(self) -> int:
+        return sum(len(buffer) for buffer in self.buffers.values())
+
+    def offer(self, message: Message, time_ms: int | None, item: T) -> None:
+        """A fetched record, decoded: it waits until release() lets it go."""
+        key = _key(message)
+        size = len(message.value() or b"") + RECORD_OVERHEAD
+        time = EARLIEST if time_ms is None else time_ms
+        self.buffers.setdefault(key, deque()).append(
+            Waiting(message, time, item, size, self._round)
+        )
+        self.sizes[key] = self.sizes.get(key, 0) + size
+        if time_ms is not None and time_ms > self.newest.get(key, UNKNOWN):
+            self.newest[key] = time_ms
+
+    def release(self) -> list[tuple[Message, T]]:
+        """The records that may be handled now, in event-time order across partitions."""
+        self._round += 1
+        if not self.buffers:
+            return []
         try:
             pending = self._pending()
         except KafkaException as exc:
             log.debug("alignment: pending partitions unknown: %s", exc)
             pending = set()
-        self._batch_pending = pending | {_key(m) for m in batch}
-
-    def holds(self, message: Message) -> bool:
-        """Is this record behind one held back (to be read again later, never committed now)?"""
-        key = _key(message)
-        return key in self.held and (message.offset() or 0) >= self.held[key]
-
-    def admit(self, message: Message, time_ms: int | None) -> bool:
-        """May this record be handled now? Its event time, when known, joins its partition's."""
-        if self.holds(message):
-            return False
-        key = _key(message)
-        if time_ms is None:
-            return True
-        others = [self._position(k) for k in self._batch_pending if k != key]
-        if not others or time_ms <= min(others) + self.ahead_ms or not self._hold(message):
-            self.saw(key[0], key[1], time_ms)
-            self.waiting.pop(key, None)
-            return True
-        self.waiting[key] = time_ms
-        return False
-
-    def _position(self, key: Key) -> int:
-        """How far on a partition is: its newest record read, or the one it holds back.
-
-        Counting the held record matters: were held partitions counted at their last read
-        record only, the partitions holding each other back would wait for one another.
-        """
-        return max(self.newest.get(key, UNKNOWN), self.waiting.get(key, UNKNOWN))
-
-    def _hold(self, message: Message) -> bool:
-        """Pause the record's partition and rewind it to the record; False if that failed (then
-        the record is handled now: skipping it without a rewind would lose it)."""
-        key = _key(message)
-        offset = message.offset() or 0
-        tp = TopicPartition(key[0], key[1], offset)
-        try:
-            self.consumer.pause([TopicPartition(key[0], key[1])])
-            self.consumer.seek(tp)
-        except KafkaException as exc:
-            log.debug("alignment: cannot hold %s[%d] back: %s", key[0], key[1], exc)
-            return False
-        self.paused.add(key)
-        self.held[key] = offset
-        self.held_records += 1
-        self.pauses += 1
-        return True
-
-    def saw(self, topic: str, partition: int, time_ms: int) -> None:
-        key = (topic, partition)
-        if time_ms > self.newest.get(key, UNKNOWN):
-            self.newest[key] = time_ms
-
-    def reset(self, assigned: list[TopicPartition] | None = None) -> None:
-        """A new assignment (or a revocation): start over, with nothing paused."""
-        self.newest.clear()
-        self.paused.clear()
-        self._start.clear()
-        self.held.clear()
-        self.waiting.clear()
-        self._batch_pending = set()
-        # A partition paused before a rebalance may come back still paused; resumed on the next
-        # apply(), as the assignment only takes effect after the rebalance callback returns.
-        self._fresh = list(assigned or [])
+        released = drain(self.buffers, self.newest, pending, self.ahead_ms)
+        for record in released:
+            key = _key(record.message)
+            self.sizes[key] -= record.size
+            if record.round < self._round - 1:
+                self.waited += 1
+        for key in [key for key, buffer in self.buffers.items() if not buffer]:
+            del self.buffers[key]
+            self.sizes.pop(key, None)
+        return [(record.message, record.item) for record in released]
 
     def apply(self) -> None:
+        """Pause the partitions whose buffer is over their share, resume the drained ones."""
         try:
             if self._fresh:
                 self.consumer.resume(self._fresh)
                 self._fresh = []
-            pending = self._pending()
+            share = max(self.budget_bytes // max(self.assigned, 1), 64 * RECORD_OVERHEAD)
+            full = {key for key, size in self.sizes.items() if size > share}
+            drained = {key for key in self.paused if self.sizes.get(key, 0) <= share // 2}
+            pause, resume = full - self.paused, drained - full
+            if pause:
+                self.consumer.pause([TopicPartition(t, p) for t, p in pause])
+                self.pauses += len(pause)
+            if resume:
+                self.consumer.resume([TopicPartition(t, p) for t, p in resume])
         except KafkaException as exc:
-            log.debug("alignment skipped: %s", exc)
+            log.debug("alignment: pause or resume failed: %s", exc)
             return
-        newest = {key: self._position(key) for key in self.newest.keys() | self.waiting.keys()}
-        pause, resume = decide(newest, pending, self.paused, self.ahead_ms)
-        if pause:
-            self.consumer.pause([TopicPartition(t, p) for t, p in pause])
-            self.pauses += len(pause)
-        if resume:
-            self.consumer.resume([TopicPartition(t, p) for t, p in resume])
         self.paused = (self.paused | pause) - resume
+
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        """Partitions given to this member: read from their committed offsets, unpaused."""
+        for tp in partitions:
+            self._forget((tp.topic, tp.partition))
+        self.assigned += len(partitions)
+        # A partition paused before a rebalance may come back still paused; resumed on the next
+        # apply(), as the assignment only takes effect after the rebalance callback returns.
+        self._fresh.extend(partitions)
+
+    def revoke(self, partitions: list[TopicPartition]) -> None:
+        """Partitions taken away: what waits for them is read again by their next owner."""
+        for tp in partitions:
+            self._forget((tp.topic, tp.partition))
+        self.assigned = max(self.assigned - len(partitions), 0)
+
+    def rewind(self) -> None:
+        """Outside a rebalance (the group refused a commit): drop what waits and seek each
+        partition back to its first waiting record, so nothing is skipped if we keep it."""
+        for key, buffer in list(self.buffers.items()):
+            first = buffer[0].message.offset() or 0
+            try:
+                self.consumer.seek(TopicPartition(key[0], key[1], first))
+            except KafkaException as exc:  # no longer ours: its next owner reads it
+                log.debug("alignment: cannot rewind %s[%d]: %s", key[0], key[1], exc)
+            self._forget(key)
+
+    def _forget(self, key: Key) -> None:
+        self.buffers.pop(key, None)
+        self.sizes.pop(key, None)
+        self.newest.pop(key, None)
+        self._start.pop(key, None)
+        self.paused.discard(key)
 
     def _pending(self) -> set[Key]:
         """Assigned partitions with records not yet read (unknown ones count as pending)."""
@@ -181,6 +188,36 @@ class Alignment:
                 low, _ = self.consumer.get_watermark_offsets(tp, timeout=2.0)
                 self._start[key] = low
         return self._start[key]
+
+
+def drain(
+    buffers: dict[Key, deque[Waiting[T]]], newest: dict[Key, int], pending: set[Key], ahead_ms: int
+) -> list[Waiting[T]]:
+    """Take from the buffers what may be handled now, merged by event time.
+
+    A partition with records left on the broker but none buffered bounds the others at its
+    newest event time plus ``ahead_ms``; one emptied here starts bounding them at once.
+    """
+    unseen = [newest.get(k, UNKNOWN) for k in pending if not buffers.get(k)]
+    bound = min(unseen) + ahead_ms if unseen else None
+    heads = [(buffer[0].time, key) for key, buffer in buffers.items() if buffer]
+    heapq.heapify(heads)
+    released: list[Waiting[T]] = []
+    while heads:
+        time, key = heads[0]
+        if bound is not None and time > bound:
+            break
+        buffer = buffers[key]
+        released.append(buffer.popleft())
+        if buffer:
+            heapq.heapreplace(heads, (buffer[0].time, key))
+            continue
+        heapq.heappop(heads)
+        if key in pending:
+            # Its next record is unread and may be as old as its newest: the others wait.
+            limit = newest.get(key, UNKNOWN) + ahead_ms
+            bound = limit if bound is None else min(bound, limit)
+    return released
 
 
 def _key(message: Message) -> Key:

@@ -50,7 +50,7 @@ def persist_states(
     cached.evict_clean()
 
 
-class CorrelateWorker(BatchWorker):
+class CorrelateWorker(BatchWorker[Event | InvalidRecord]):
     name = "correlate"
 
     def __init__(
@@ -87,19 +87,19 @@ class CorrelateWorker(BatchWorker):
         states = self.engine.states
         return states if isinstance(states, CachedStates) else None
 
-    def handle(self, batch: list[Message]) -> None:
+    def prepare(self, message: Message) -> tuple[int | None, Event | InvalidRecord]:
+        try:
+            event = decode_event(message.value())
+        except InvalidRecord as exc:
+            return None, exc
+        return event.time, event
+
+    def handle(self, batch: list[Message], prepared: list[Event | InvalidRecord]) -> None:
         events: list[tuple[Message, Event]] = []
         newest = self.batch_newest = {}
-        alignment = self.alignment
-        for message in batch:
-            if alignment is not None and alignment.holds(message):
-                continue
-            try:
-                event = decode_event(message.value())
-            except InvalidRecord as exc:
-                self.dead_letters.send(message, exc, message.value() or b"")
-                continue
-            if alignment is not None and not alignment.admit(message, event.time):
+        for message, event in zip(batch, prepared, strict=True):
+            if isinstance(event, InvalidRecord):
+                self.dead_letters.send(message, event, message.value() or b"")
                 continue
             events.append((message, event))
             partition = message.partition() or 0

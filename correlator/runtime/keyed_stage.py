@@ -25,7 +25,7 @@ from correlator.state.base import StateStore
 log = logging.getLogger(__name__)
 
 
-class KeyedWorker(BatchWorker):
+class KeyedWorker(BatchWorker[KeyedEvent | InvalidRecord]):
     name = "keyed"
 
     def __init__(
@@ -53,15 +53,22 @@ class KeyedWorker(BatchWorker):
         states = self.keyed_engine.states
         return states if isinstance(states, CachedStates) else None
 
-    def handle(self, batch: list[Message]) -> None:
+    def prepare(self, message: Message) -> tuple[int | None, KeyedEvent | InvalidRecord]:
+        try:
+            item = decode_keyed(message.value())
+        except InvalidRecord as exc:
+            return None, exc
+        return item.event.time, item
+
+    def handle(self, batch: list[Message], prepared: list[KeyedEvent | InvalidRecord]) -> None:
         items: list[KeyedEvent] = []
         kept: list[Message] = []
-        for message in batch:
-            try:
-                items.append(decode_keyed(message.value()))
-                kept.append(message)
-            except InvalidRecord as exc:
-                self.dead_letters.send(message, exc, message.value() or b"")
+        for message, item in zip(batch, prepared, strict=True):
+            if isinstance(item, InvalidRecord):
+                self.dead_letters.send(message, item, message.value() or b"")
+                continue
+            items.append(item)
+            kept.append(message)
         if self.cached is not None and self.cached.prefetch(item.key for item in items):
             # After the reads: state read from a wiped store must never reach an alert.
             self._check_store()

@@ -12,7 +12,7 @@ from confluent_kafka import Message
 
 from correlator.errors import InvalidRecord
 from correlator.model import Event, event_kind
-from correlator.normalize import Normalizer
+from correlator.normalize import Normalizer, Outcome
 from correlator.runtime.codec import encode_event
 from correlator.runtime.dlq import DeadLetters
 from correlator.runtime.worker import BatchWorker
@@ -22,7 +22,12 @@ from correlator.sources.reasons import TOO_LARGE, is_ignored
 log = logging.getLogger(__name__)
 
 
-class NormalizeWorker(BatchWorker):
+# What the normalizer made of one raw record: per record inside it, its events or why not;
+# or why the whole body was refused.
+Outcomes = list[Outcome] | InvalidRecord
+
+
+class NormalizeWorker(BatchWorker[Outcomes]):
     name = "normalize"
 
     def __init__(
@@ -42,22 +47,24 @@ class NormalizeWorker(BatchWorker):
         self.events: Counter[str] = Counter()
         self.ignored: Counter[str] = Counter()  # valid records of no use here, by reason
 
-    def handle(self, batch: list[Message]) -> None:
-        now_ms = int(self.clock() * 1000)
-        alignment = self.alignment
-        for message in batch:
-            if alignment is not None and alignment.holds(message):
-                continue
+    def prepare(self, message: Message) -> tuple[int | None, Outcomes]:
+        """The record parsed once; its event time is its newest event's (a page's latest)."""
+        try:
+            outcomes = self.normalizer.normalize_bytes(message.value() or b"", self._now_ms())
+        except InvalidRecord as exc:
+            return None, exc
+        times = [e.time for o in outcomes if isinstance(o, list) for e in o]
+        return (max(times) if times else None), outcomes
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    def handle(self, batch: list[Message], prepared: list[Outcomes]) -> None:
+        for message, outcomes in zip(batch, prepared, strict=True):
             value = message.value() or b""
-            try:
-                outcomes = self.normalizer.normalize_bytes(value, now_ms)
-            except InvalidRecord as exc:
-                self._refuse(message, exc, value)
+            if isinstance(outcomes, InvalidRecord):
+                self._refuse(message, outcomes, value)
                 continue
-            if alignment is not None:
-                times = [e.time for o in outcomes if isinstance(o, list) for e in o]
-                if not alignment.admit(message, max(times) if times else None):
-                    continue
             records: list[object] | None = None  # decoded again only when one is refused
             for index, outcome in enumerate(outcomes):
                 if not isinstance(outcome, Exception):

@@ -78,7 +78,7 @@ class Runner:
         self.dead_letters = DeadLetters(
             self.producer, run.topics.dlq, max_bytes=message_limit(config)
         )
-        self.workers: list[BatchWorker] = []
+        self.workers: list[BatchWorker[Any]] = []
         self.normalizer: NormalizeWorker | None = None
         self.correlator: CorrelateWorker | None = None
         self.keyed: KeyedWorker | None = None
@@ -224,7 +224,7 @@ class Runner:
         self._backoff = INITIAL_BACKOFF_S
         return handled
 
-    def _failed(self, worker: BatchWorker, exc: TransientError) -> None:
+    def _failed(self, worker: BatchWorker[Any], exc: TransientError) -> None:
         self.health.ready, self.health.reason = False, f"{worker.name}: {exc}"
         self.health.retries += 1
         store = isinstance(exc, StoreUnavailable)

@@ -12,6 +12,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -20,6 +21,7 @@ from correlator.runtime.align import Alignment
 from correlator.runtime.clients import DeliveryFailed, TrackedProducer
 
 log = logging.getLogger(__name__)
+P = TypeVar("P")  # a record as the stage decoded it, once, before it is handled
 
 # The group no longer counts this member in: commit nothing more, rejoin, resume from the
 # offsets the group holds.
@@ -55,7 +57,7 @@ class WorkerStats:
     assigned: int = 0
 
 
-class BatchWorker(ABC):
+class BatchWorker(ABC, Generic[P]):
     name = "worker"
 
     def __init__(
@@ -74,9 +76,10 @@ class BatchWorker(ABC):
         self.batch_timeout_s = batch_timeout_s
         self.stats = WorkerStats()
         self._pending: list[Message] = []
+        self._prepared: list[P] = []
         self._phase = "idle"
         self._started = 0.0
-        self.alignment: Alignment | None = None  # set by a stage that knows event times
+        self.alignment: Alignment[P] | None = None  # set by a stage that knows event times
         consumer.subscribe(
             list(self.topics),
             on_assign=self._assigned,
@@ -94,9 +97,7 @@ class BatchWorker(ABC):
         """
         if self._phase in ("idle", "rewound"):
             if self._phase == "idle":
-                self._pending = self._consume()
-                if self.alignment is not None and self._pending:
-                    self.alignment.begin(self._pending)
+                self._take(self._consume())
             if not self._pending:
                 self.producer.poll()
                 if self.alignment is not None:
@@ -104,7 +105,7 @@ class BatchWorker(ABC):
                 return 0
             self._started = time.perf_counter()
             try:
-                self.handle(self._pending)
+                self.handle(self._pending, self._prepared)
             except TransientError:
                 self.rewind()  # the batch may be half applied: read it again from the store
                 raise
@@ -123,7 +124,7 @@ class BatchWorker(ABC):
         self._commit(batch)
         if self.alignment is not None:
             self.alignment.apply()
-        self._pending, self._phase = [], "idle"
+        self._pending, self._prepared, self._phase = [], [], "idle"
         self.stats.batches += 1
         self.stats.last_batch_s = time.perf_counter() - self._started
         self.after_batch(batch, self.stats.last_batch_s)
@@ -132,6 +133,20 @@ class BatchWorker(ABC):
     @property
     def busy(self) -> bool:
         return self._phase != "idle"
+
+    def _take(self, fetched: list[Message]) -> None:
+        """Decode each fetched record once; with alignment, the batch is what it releases."""
+        alignment = self.alignment
+        if alignment is None:
+            prepared = [self.prepare(message)[1] for message in fetched]
+            self._pending, self._prepared = fetched, prepared
+            return
+        for message in fetched:
+            time_ms, item = self.prepare(message)
+            alignment.offer(message, time_ms, item)
+        released = alignment.release()
+        self._pending = [message for message, _ in released]
+        self._prepared = [item for _, item in released]
 
     def _consume(self) -> list[Message]:
         messages = self.consumer.consume(self.batch_size, self.batch_timeout_s)
@@ -148,14 +163,12 @@ class BatchWorker(ABC):
 
     def _commit(self, batch: list[Message]) -> None:
         offsets: dict[tuple[str, int], int] = {}
-        if self.alignment is not None:
-            batch = [m for m in batch if not self.alignment.holds(m)]
         for message in batch:
             key = (message.topic() or "", message.partition() or 0)
             offsets[key] = max(offsets.get(key, -1), (message.offset() or 0) + 1)
         positions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
         try:
-            if positions:  # a batch held back whole by the alignment commits nothing
+            if positions:
                 self.consumer.commit(offsets=positions, asynchronous=False)
         except KafkaException as exc:
             self._commit_failed(exc)
@@ -177,7 +190,9 @@ class BatchWorker(ABC):
         if code in MEMBERSHIP_LOST:
             # The group moved on without us (session expired, rebalance): these partitions
             # may be another member's now. Rejoin on the next consume, from committed offsets.
-            self._pending, self._phase = [], "idle"
+            self._pending, self._prepared, self._phase = [], [], "idle"
+            if self.alignment is not None:
+                self.alignment.rewind()
             self.reset_state()
             raise CommitFailed(f"{self.name}: commit refused, rejoining: {error.str()}") from exc
         raise CommitFailed(f"{self.name}: commit failed, will retry: {error.str()}") from exc
@@ -205,22 +220,27 @@ class BatchWorker(ABC):
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.stats.assigned = len(partitions)
         if self.alignment is not None:
-            self.alignment.reset(partitions)
+            self.alignment.assign(partitions)
         self.reset_state()
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self.alignment is not None:
-            self.alignment.reset()
+            self.alignment.revoke(partitions)
         # Callbacks run inside consume(), which is only called between batches: every batch
         # this worker handled is already committed.
-        self._pending, self._phase = [], "idle"
+        self._pending, self._prepared, self._phase = [], [], "idle"
         self.stats.assigned = 0
         self.reset_state()
 
     # -- what a stage does -----------------------------------------------------------------------
 
     @abstractmethod
-    def handle(self, batch: list[Message]) -> None: ...
+    def prepare(self, message: Message) -> tuple[int | None, P]:
+        """The record decoded, and its event time when the stage knows one."""
+
+    @abstractmethod
+    def handle(self, batch: list[Message], prepared: list[P]) -> None:
+        """Handle the batch; ``prepared[i]`` is what prepare() made of ``batch[i]``."""
 
     def persist(self) -> None:
         return None
