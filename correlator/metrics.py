@@ -116,6 +116,7 @@ class JobMetrics:
         self.store_up.set_function(lambda: float(self.store_reachable()))
         self.brokers_up = g("correlator_kafka_brokers_up", "Brokers connected to.", "stage")
         self.assigned = g("correlator_assigned_partitions", "Partitions assigned.", "stage")
+        self.aligning = g("correlator_alignment_waiting_records", "Records waiting.", "stage")
         self.watermark = g("correlator_watermark_timestamp_seconds", "Event time.", "partition")
         self.consumer_lag = g("correlator_consumer_lag_messages", "Lag.", "topic", "partition")
         self.learned = g("correlator_learned_egress_networks", "Learned corporate egress.", "kind")
@@ -216,6 +217,8 @@ class JobMetrics:
             self._prune_watermarks(stage)
         self._add(self.partitions_lost, (), getattr(stage, "partitions_lost", 0))
         self._add(self.commit_failures, (stage.name,), stage.stats.commit_failures)
+        if (alignment := getattr(stage, "alignment", None)) is not None:
+            self.aligning.labels(stage.name).set(alignment.buffered)
         if handled:
             self.batch_done(stage)
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
@@ -42,6 +43,12 @@ RECORD_OVERHEAD = 512  # bytes a buffered record costs beyond its value (message
 DEFAULT_BUDGET = 32 * 1024 * 1024
 
 
+class Progress(Protocol):
+    """How far the group's other members have read (see ``runtime/progress.py``)."""
+
+    def exchange(self, mine: Mapping[Key, int | None]) -> dict[Key, int | None]: ...
+
+
 @dataclass(slots=True)
 class Waiting(Generic[T]):
     message: Message
@@ -53,9 +60,14 @@ class Waiting(Generic[T]):
 
 class Alignment(Generic[T]):
     def __init__(
-        self, consumer: Consumer, ahead_ms: int, budget_bytes: int = DEFAULT_BUDGET
+        self,
+        consumer: Consumer,
+        ahead_ms: int,
+        budget_bytes: int = DEFAULT_BUDGET,
+        progress: Progress | None = None,
     ) -> None:
         self.consumer = consumer
+        self.progress = progress  # the other members' partitions, when the group shares one
         self.ahead_ms = ahead_ms
         self.budget_bytes = budget_bytes
         self.newest: dict[Key, int] = {}  # newest event time read, per partition
@@ -65,6 +77,9 @@ class Alignment(Generic[T]):
         self.assigned = 0
         self.pauses = 0  # partitions paused because their buffer was full
         self.waited = 0  # records released later than the fetch that brought them
+        self.behind_others = False  # waiting for another member's partitions
+        self._held: set[Key] = set()  # this member's partitions
+        self._floor: list[int] = []  # the other members' partitions' progress
         self._round = 0
         self._start: dict[Key, int] = {}  # where reading began, for partitions not read yet
         self._fresh: list[TopicPartition] = []
@@ -88,14 +103,20 @@ class Alignment(Generic[T]):
     def release(self) -> list[tuple[Message, T]]:
         """The records that may be handled now, in event-time order across partitions."""
         self._round += 1
-        if not self.buffers:
-            return []
         try:
             pending = self._pending()
         except KafkaException as exc:
             log.debug("alignment: pending partitions unknown: %s", exc)
             pending = set()
-        released = drain(self.buffers, self.newest, pending, self.ahead_ms)
+        else:
+            if self.progress is not None:  # only what is known is published
+                others = self.progress.exchange(self._mine(pending))
+                self._floor = [time for time in others.values() if time is not None]
+                self.behind_others = bool(self._floor) and self._ahead_of(min(self._floor))
+        floor = self._floor
+        if not self.buffers:
+            return []
+        released = drain(self.buffers, self.newest, pending, self.ahead_ms, floor)
         for record in released:
             key = _key(record.message)
             self.sizes[key] -= record.size
@@ -105,6 +126,24 @@ class Alignment(Generic[T]):
             del self.buffers[key]
             self.sizes.pop(key, None)
         return [(record.message, record.item) for record in released]
+
+    def _mine(self, pending: set[Key]) -> dict[Key, int | None]:
+        """Each held partition's progress for the others: the oldest event time it may still
+        hand on (its first waiting record, else its newest read), or None when caught up."""
+        mine: dict[Key, int | None] = {}
+        for key in self._held | pending | self.buffers.keys():
+            buffer = self.buffers.get(key)
+            if buffer and buffer[0].time != EARLIEST:
+                mine[key] = buffer[0].time
+            elif buffer or key in pending:
+                mine[key] = self.newest.get(key, UNKNOWN)
+            else:
+                mine[key] = None
+        return mine
+
+    def _ahead_of(self, floor: int) -> bool:
+        heads = [buffer[0].time for buffer in self.buffers.values() if buffer]
+        return bool(heads) and min(heads) > floor + self.ahead_ms
 
     def apply(self) -> None:
         """Pause the partitions whose buffer is over their share, resume the drained ones."""
@@ -162,6 +201,7 @@ class Alignment(Generic[T]):
     def _pending(self) -> set[Key]:
         """Assigned partitions with records not yet read (unknown ones count as pending)."""
         assignment = self.consumer.assignment()
+        self._held = {(tp.topic, tp.partition) for tp in assignment}
         positions = self.consumer.position(assignment)
         pending: set[Key] = set()
         for tp in positions:
@@ -191,14 +231,19 @@ class Alignment(Generic[T]):
 
 
 def drain(
-    buffers: dict[Key, deque[Waiting[T]]], newest: dict[Key, int], pending: set[Key], ahead_ms: int
+    buffers: dict[Key, deque[Waiting[T]]],
+    newest: dict[Key, int],
+    pending: set[Key],
+    ahead_ms: int,
+    floor: list[int] | None = None,
 ) -> list[Waiting[T]]:
     """Take from the buffers what may be handled now, merged by event time.
 
     A partition with records left on the broker but none buffered bounds the others at its
-    newest event time plus ``ahead_ms``; one emptied here starts bounding them at once.
+    newest event time plus ``ahead_ms``; one emptied here starts bounding them at once. So do
+    the other members' partitions, at their published progress (``floor``).
     """
-    unseen = [newest.get(k, UNKNOWN) for k in pending if not buffers.get(k)]
+    unseen = [newest.get(k, UNKNOWN) for k in pending if not buffers.get(k)] + (floor or [])
     bound = min(unseen) + ahead_ms if unseen else None
     heads = [(buffer[0].time, key) for key, buffer in buffers.items() if buffer]
     heapq.heapify(heads)

@@ -30,6 +30,7 @@ from correlator.runtime.dlq import DeadLetters, message_limit
 from correlator.runtime.kafka_log import gate_for
 from correlator.runtime.keyed_stage import KeyedWorker
 from correlator.runtime.normalize_stage import NormalizeWorker
+from correlator.runtime.progress import RedisProgress
 from correlator.runtime.worker import BatchWorker
 from correlator.state import StateStore, open_store
 from correlator.wiring import build_engine, build_keyed_engine, build_normalizer
@@ -69,6 +70,8 @@ class Runner:
         self.health = Health()
         self._backoff = INITIAL_BACKOFF_S
         self._store_down: float | None = None  # since when the state store has not answered
+        self._quiet = True  # the last round handled nothing
+        self._boards: list[RedisProgress] = []
         self.metrics = metrics if metrics is not None else JobMetrics()
         detection = settings.detection
         self.metrics.learned_egress(len(detection.learned_asns), len(detection.learned_prefixes))
@@ -134,7 +137,9 @@ class Runner:
                 **common,
             )
             # Within a quarter of the lateness, whatever order a backlog's fetches come in.
-            self.normalizer.alignment = Alignment(self.normalizer.consumer, self._ahead_ms)
+            self.normalizer.alignment = Alignment(
+                self.normalizer.consumer, self._ahead_ms, progress=self._progress("normalize")
+            )
             self.workers.append(self.normalizer)
         if self.run.stage in ("all", "correlate"):
             engine = self._engine()
@@ -154,12 +159,23 @@ class Runner:
             # user's), but what it forwards does: a keyed stage's key (a number, an agent, the
             # tenant) gathers events of users on every events partition, so those partitions
             # must be read in step, or a key's events arrive days apart on a catch-up.
-            self.correlator.alignment = Alignment(self.correlator.consumer, self._ahead_ms)
+            self.correlator.alignment = Alignment(
+                self.correlator.consumer, self._ahead_ms, progress=self._progress("correlate")
+            )
             self.workers.append(self.correlator)
             self._track_state(engine)
         if self.run.stage in ("all", "keyed"):
             self.keyed = self._keyed_worker(common)
             self.workers.append(self.keyed)
+
+    def _progress(self, stage: str) -> RedisProgress | None:
+        """With Redis state, members of a stage keep in event-time step across the group (more
+        than one worker needs Redis state anyway); memory state means one worker."""
+        if not self.run.state.startswith(("redis://", "rediss://")):
+            return None
+        board = RedisProgress(self.run.state, f"{self.run.group_id}:p:{stage}")
+        self._boards.append(board)
+        return board
 
     @property
     def _ahead_ms(self) -> int:
@@ -204,16 +220,23 @@ class Runner:
         return build_engine(self.settings, states=CachedStates(self.store))
 
     def step(self) -> int:
-        """One round over the stages; transient failures back off and are retried."""
+        """One round over the stages; transient failures back off and are retried.
+
+        While any stage has work, no stage waits for its batch to fill: one idle stage's wait
+        (the keyed stage's, most of the time) would hold up every busy one. Only a round after
+        one with nothing to do waits, the batch timeout shared between the stages.
+        """
         handled = 0
+        wait_s = self.run.batch_timeout_ms / 1000 / max(len(self.workers), 1) if self._quiet else 0
         for worker in self.workers:
             try:
-                done = worker.step()
+                done = worker.step(wait_s)
             except TransientError as exc:
                 self._failed(worker, exc)
                 return handled
             handled += done
             self.metrics.after_step(worker, done)
+        self._quiet = handled == 0
         self.health.ready, self.health.reason = True, "ok"
         if self._store_down is not None:
             down_s = time.monotonic() - self._store_down
@@ -270,3 +293,5 @@ class Runner:
         for store in (self.store, self.keyed_store):
             if store is not None:
                 store.close()
+        for board in self._boards:
+            board.close()

@@ -89,15 +89,18 @@ class BatchWorker(ABC, Generic[P]):
 
     # -- the loop ------------------------------------------------------------------------------
 
-    def step(self) -> int:
+    def step(self, wait_s: float | None = None) -> int:
         """Advance the current batch to committed; returns how many messages it held.
+
+        ``wait_s`` bounds how long the consume waits for a batch to fill (the batch timeout
+        by default; 0 takes what has already been fetched).
 
         Each phase is done once: after a transient failure the next call resumes at the phase
         that failed (a store write or a commit is retried, the batch is not handled twice).
         """
         if self._phase in ("idle", "rewound"):
             if self._phase == "idle":
-                self._take(self._consume())
+                self._take(self._consume(self.batch_timeout_s if wait_s is None else wait_s))
             if not self._pending:
                 self.producer.poll()
                 if self.alignment is not None:
@@ -148,8 +151,8 @@ class BatchWorker(ABC, Generic[P]):
         self._pending = [message for message, _ in released]
         self._prepared = [item for _, item in released]
 
-    def _consume(self) -> list[Message]:
-        messages = self.consumer.consume(self.batch_size, self.batch_timeout_s)
+    def _consume(self, wait_s: float) -> list[Message]:
+        messages = self.consumer.consume(self.batch_size, wait_s)
         good = []
         for message in messages:
             error = message.error()

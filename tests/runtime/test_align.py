@@ -31,9 +31,12 @@ def buffers(**times: list[int | None]) -> dict[Key, deque[Waiting[str]]]:
 
 
 def released(
-    waiting: dict[Key, deque[Waiting[str]]], newest: dict[Key, int], pending: set[Key]
+    waiting: dict[Key, deque[Waiting[str]]],
+    newest: dict[Key, int],
+    pending: set[Key],
+    floor: list[int] | None = None,
 ) -> list[str]:
-    return [w.item for w in drain(waiting, newest, pending, AHEAD)]
+    return [w.item for w in drain(waiting, newest, pending, AHEAD, floor)]
 
 
 def test_merged_by_event_time_each_partition_in_offset_order() -> None:
@@ -70,3 +73,9 @@ def test_caught_up_partitions_hold_nobody_back() -> None:
     # a live stream: nothing left to read anywhere, everything buffered goes
     waiting = buffers(signins=[30 * H], audits=[1 * H])
     assert released(waiting, {AUDITS: 1 * H, SIGNINS: 30 * H}, set()) == ["audits@0", "signins@0"]
+
+
+def test_another_members_partition_bounds_this_ones() -> None:
+    # this member caught up its own partitions; another member's audits are still at 2 h
+    waiting = buffers(signins=[1 * H, 7 * H, 9 * H])
+    assert released(waiting, {SIGNINS: 9 * H}, set(), floor=[2 * H]) == ["signins@0", "signins@1"]

@@ -249,17 +249,22 @@ def test_redis_sigkill_after_alerts_redelivers_identical_alerts(
     caught = False
     try:
         wait_for(lambda: count(kafka_bootstrap, run.topics.alerts) > 0, 120, "a first alert")
-        for _attempt in range(8):
-            before = count(kafka_bootstrap, run.topics.alerts)
+        # Each freeze catches the job at its next store call: a batch's first read (no alert
+        # can follow) or its write after the alerts went out (what this test needs). The job
+        # runs only between freezes, so the attempts sample batch after batch until one hits.
+        # Counted once frozen, so an alert counted after it belongs to a batch whose state write
+        # cannot have happened; a freeze shorter than the client's timeout is no outage.
+        for _attempt in range(200):
             server.pause()
-            deadline = time.monotonic() + 8
+            before = count(kafka_bootstrap, run.topics.alerts)
+            deadline = time.monotonic() + 1.5
             while not caught and time.monotonic() < deadline:
                 caught = count(kafka_bootstrap, run.topics.alerts) > before
-                time.sleep(0.2)
+                time.sleep(0.1)
             if caught:
                 break
             server.resume()
-            time.sleep(1.0)
+            time.sleep(0.05)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
