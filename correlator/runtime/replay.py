@@ -85,7 +85,13 @@ def parse_files(
                     result.ignored[exc.reason] += 1
                 else:
                     result.rejects.append(Reject(exc.reason, location, exc.detail))
+            except Exception as exc:  # noqa: BLE001 - a parser defect, as the stream reports it
+                detail = f"{type(exc).__name__}: {exc}"
+                result.rejects.append(Reject(INTERNAL_ERROR, location, detail))
     return events
+
+
+INTERNAL_ERROR = "internal_error"  # the stream's dead-letter reason for the same defect
 
 
 def replay(
