@@ -10,6 +10,7 @@ import redis
 from redis.cluster import key_slot
 
 from correlator.errors import ConfigError, StoreUnavailable
+from correlator.runtime.progress import RedisProgress
 from correlator.state import open_store
 from correlator.state.redis_cluster import RedisClusterStore
 from tests.redis_cluster import Cluster, running_cluster
@@ -75,3 +76,12 @@ def test_a_killed_master_is_unavailable_then_restarts_with_what_it_acknowledged(
     store.write_batch({u: b"after" for u in users})
     assert store.get_many(list(users)) == {u: b"after" for u in users}
     store.close()
+
+
+def test_the_alignment_progress_board_works_on_the_cluster(redis_cluster: Cluster) -> None:
+    one = RedisProgress(redis_cluster.url, "job:p:normalize", every_s=0)
+    two = RedisProgress(redis_cluster.url, "job:p:normalize", every_s=0)
+    assert one.exchange({("signins", 0): 5_000}) == {}
+    assert two.exchange({("signins", 1): None}) == {("signins", 0): 5_000}
+    one.close()
+    two.close()
