@@ -191,6 +191,7 @@ def tune_gc() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for `run --workers`
     tune_gc()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -36,6 +36,7 @@ from correlator.state import StateStore, open_store
 from correlator.wiring import build_engine, build_keyed_engine, build_normalizer
 
 log = logging.getLogger(__name__)
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://")
 
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
@@ -173,7 +174,7 @@ class Runner:
     def _progress(self, stage: str) -> RedisProgress | None:
         """With Redis state, members of a stage keep in event-time step across the group (more
         than one worker needs Redis state anyway); memory state means one worker."""
-        if not self.run.state.startswith(("redis://", "rediss://")):
+        if not self.run.state.startswith(REDIS_SCHEMES):
             return None
         board = RedisProgress(self.run.state, f"{self.run.group_id}:p:{stage}")
         self._boards.append(board)
