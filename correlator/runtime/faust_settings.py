@@ -60,8 +60,8 @@ def app_settings(run: RunSettings, bootstrap: str) -> dict[str, Any]:
         "topic_disable_leader": True,  # no leader election is used: no extra topic
         "consumer_auto_offset_reset": "earliest",
         # What faust has fetched is delivered before a pause takes effect, so these bound how
-        # far a paused partition overshoots the event-time alignment: one batch queued, one
-        # poll in flight. Larger values measured no faster.
+        # far a paused partition overshoots its alignment buffer's byte share: one batch
+        # queued, one poll in flight. Larger values measured no faster.
         "stream_buffer_maxsize": run.batch_size,
         "broker_max_poll_records": run.batch_size,
         # Rebalances wait for the batch in hand to become durable and acknowledged.
