@@ -124,18 +124,25 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10_000, help="background load, events/s")
     parser.add_argument("--seconds", type=float, default=20, help="length of the latency run")
     parser.add_argument("--no-stream", action="store_true", help="core figures only")
+    parser.add_argument(
+        "--faust-only",
+        action="store_true",
+        help="stream figures: raw, run (memory) and faust only; no Redis run, no latency run",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     args = parser.parse_args()
     tune_gc()  # as the correlator command does
     sim, raw, out = tenant(args.out / "tenant", args.users, args.days)
     figures: dict[str, float] = dict(core_figures(raw, out, args.rounds))
     if not args.no_stream:
-        figures.update(stream_run(sim, out, args.rate, args.seconds))
+        figures.update(stream_run(sim, out, args.rate, args.seconds, faust_only=args.faust_only))
     print(orjson.dumps(figures).decode())
     return 0
 
 
-def stream_run(sim: Simulation, out: Path, rate: float, seconds: float) -> dict[str, float]:
+def stream_run(
+    sim: Simulation, out: Path, rate: float, seconds: float, *, faust_only: bool = False
+) -> dict[str, float]:
     """On KAFKA_BOOTSTRAP_SERVERS if set, else on the embedded broker; Redis at REDIS_URL or
     the local default."""
     settings = load_settings(out / "correlator.yaml")
@@ -143,7 +150,14 @@ def stream_run(sim: Simulation, out: Path, rate: float, seconds: float) -> dict[
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if bootstrap:
         return stream_figures(
-            sim, settings, bootstrap=bootstrap, redis_url=redis_url, rate=rate, seconds=seconds
+            sim,
+            settings,
+            bootstrap=bootstrap,
+            redis_url=redis_url,
+            rate=rate,
+            seconds=seconds,
+            config=out / "correlator.yaml",
+            faust_only=faust_only,
         )
     with EmbeddedBroker() as broker:
         return stream_figures(
@@ -153,6 +167,8 @@ def stream_run(sim: Simulation, out: Path, rate: float, seconds: float) -> dict[
             redis_url=redis_url,
             rate=rate,
             seconds=seconds,
+            config=out / "correlator.yaml",
+            faust_only=faust_only,
         )
 
 

@@ -1,7 +1,9 @@
 """Streaming figures for `make bench`, on one broker and the same simulated records.
 
 - raw_eps: confluent-kafka consume + orjson decode of the raw topics (the practical limit);
-- run_memory_eps / run_redis_eps: the job (both stages, one process) end to end;
+- run_memory_eps / run_redis_eps: the job (all three stages, one process) end to end;
+- faust_bare_eps / faust_runtime_eps: a bare faust agent, and the faust runtime end to end
+  (see faust_bench.py);
 - latency: from producing an attacker's sign-in to its alert on the alerts topic, while a
   steady background load is streamed at a fixed rate.
 """
@@ -15,10 +17,12 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import faust_bench  # sibling scripts: `make bench` runs from this folder
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
-from probes import build_probes  # a sibling script: `make bench` runs from this folder
+from probes import build_probes
 
 from correlator.config import Settings
 from correlator.errors import InvalidRecord
@@ -94,8 +98,8 @@ def job_rate(bootstrap: str, run: RunSettings, settings: Settings, expected: int
     """Events/s of `correlator run --stage all`, from its first consumed batch to the last commit
     of the correlate stage (the group join before the first batch is not counted)."""
     runner = Runner(run, settings, bootstrap=bootstrap)
-    normalize, correlate = runner.normalizer, runner.correlator
-    assert normalize is not None and correlate is not None
+    normalize, correlate, keyed = runner.normalizer, runner.correlator, runner.keyed
+    assert normalize is not None and correlate is not None and keyed is not None
     started = 0.0
     try:
         while True:
@@ -106,6 +110,7 @@ def job_rate(bootstrap: str, run: RunSettings, settings: Settings, expected: int
             if (
                 normalize.stats.committed_messages >= expected
                 and correlate.stats.committed_messages >= events
+                and keyed.stats.committed_messages >= correlate.forwarded
             ):
                 return expected / (time.perf_counter() - started)
     finally:
@@ -261,6 +266,8 @@ def stream_figures(
     redis_url: str | None,
     rate: float,
     seconds: float,
+    config: Path | None = None,
+    faust_only: bool = False,
 ) -> dict[str, float]:
     messages = tenant_messages(sim)
     figures: dict[str, float] = {}
@@ -272,6 +279,10 @@ def stream_figures(
         f"raw consume+decode {figures['raw_eps']:,.0f}/s; run (memory) "
         f"{figures['run_memory_eps']:,.0f}/s"
     )
+    if config is not None:
+        figures.update(faust_figures(bootstrap, messages, run, config))
+    if faust_only:
+        return figures
     if redis_url:
         run = fresh_run(bootstrap, state=redis_url)
         produce(bootstrap, messages, run)
@@ -292,6 +303,26 @@ def stream_figures(
     figures["latency_p99_s"] = round(percentile(delays, 0.99), 3)
     figures["latency_alerts"] = len(delays)
     return figures
+
+
+def faust_figures(
+    bootstrap: str, messages: list[Message], run: RunSettings, config: Path
+) -> dict[str, float]:
+    """The bare faust agent on the raw topics the native job read, then the faust runtime on
+    a fresh copy of them (its outputs must not mix with the native job's)."""
+    bare = faust_bench.measure("bare", bootstrap, run.group_id, len(messages), config)
+    fresh = fresh_run(bootstrap)
+    produce(bootstrap, messages, fresh)
+    runtime = faust_bench.measure("runtime", bootstrap, fresh.group_id, len(messages), config)
+    say(
+        f"faust: bare agent (consume+decode) {bare:,.0f}/s; faust runtime {runtime:,.0f}/s "
+        f"({runtime / bare:.2f}x bare)"
+    )
+    return {
+        "faust_bare_eps": round(bare),
+        "faust_runtime_eps": round(runtime),
+        "faust_runtime_vs_bare": round(runtime / bare, 3),
+    }
 
 
 def _drop_namespace(redis_url: str, namespace: str) -> None:
