@@ -9,6 +9,7 @@ The last line printed is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -16,7 +17,8 @@ import time
 from pathlib import Path
 
 import orjson
-from stream import say, stream_figures  # a sibling script in this folder
+from scale import GROWTH_SLICE, GROWTH_USERS, median, redis_figures, state_bytes
+from stream import say, stream_figures  # sibling scripts in this folder
 
 from correlator.cli import tune_gc
 from correlator.config import load_settings
@@ -31,9 +33,14 @@ from correlator.simulate import Simulation, SimulationConfig, simulate, write_si
 from correlator.wiring import build_enricher
 
 
-def tenant(out: Path, users: int, days: int) -> tuple[Simulation, list[bytes], Path]:
-    sim = simulate(SimulationConfig(users=users, days=days, seed=11))
-    write_simulation(sim, out)
+def tenant(
+    out: Path, users: int, days: int, *, logs: bool = True, seed: int = 11
+) -> tuple[Simulation, list[bytes], Path]:
+    """The simulated tenant as raw records; its configuration and GeoIP files in ``out``
+    (and its log files too, unless ``logs`` is False: the large tenants need no copy)."""
+    sim = simulate(SimulationConfig(users=users, days=days, seed=seed))
+    empty = dataclasses.replace(sim, signins=[], audits=[], tickets=[], calls=[], labels=[])
+    write_simulation(sim if logs else empty, out)
     records = sim.signins + sim.audits + sim.tickets + sim.calls
     return sim, [orjson.dumps(r) for r in records], out
 
@@ -62,29 +69,34 @@ def decode_rate(raw: list[bytes], rounds: int) -> float:
 
 
 def core_rate(raw: list[bytes], out: Path, rounds: int, now_ms: int) -> tuple[float, MemoryStates]:
-    settings = load_settings(out / "correlator.yaml")
     best, states = 0.0, MemoryStates()
     for _ in range(rounds):
         states = MemoryStates()
-        engine = Engine(
-            settings.detection,
-            enricher=build_enricher(settings),
-            states=states,
-            aliases=AliasMap(settings.aliases),
-        )
-        normalizer = Normalizer(max_future_ms=settings.max_future_ms)
-        start = time.perf_counter()
-        for data in raw:
-            try:
-                outcomes = normalizer.normalize_bytes(data, now_ms)
-            except InvalidRecord:
-                continue
-            for outcome in outcomes:
-                if not isinstance(outcome, Exception):  # refused records: dead letters
-                    for event in outcome:
-                        engine.process(event)
-        best = max(best, len(raw) / (time.perf_counter() - start))
+        best = max(best, len(raw) / core_pass(raw, out, states, now_ms))
     return best, states
+
+
+def core_pass(raw: list[bytes], out: Path, states: MemoryStates, now_ms: int) -> float:
+    """Seconds for the core to take ``raw`` from bytes to findings, state in ``states``."""
+    settings = load_settings(out / "correlator.yaml")
+    engine = Engine(
+        settings.detection,
+        enricher=build_enricher(settings),
+        states=states,
+        aliases=AliasMap(settings.aliases),
+    )
+    normalizer = Normalizer(max_future_ms=settings.max_future_ms)
+    start = time.perf_counter()
+    for data in raw:
+        try:
+            outcomes = normalizer.normalize_bytes(data, now_ms)
+        except InvalidRecord:
+            continue
+        for outcome in outcomes:
+            if not isinstance(outcome, Exception):  # refused records: dead letters
+                for event in outcome:
+                    engine.process(event)
+    return time.perf_counter() - start
 
 
 def state_sizes(states: MemoryStates) -> list[int]:
@@ -123,26 +135,100 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=10_000, help="background load, events/s")
     parser.add_argument("--seconds", type=float, default=20, help="length of the latency run")
-    parser.add_argument("--no-stream", action="store_true", help="core figures only")
+    parser.add_argument("--no-stream", action="store_true", help="no broker figures")
     parser.add_argument(
         "--faust-only",
         action="store_true",
-        help="stream figures: raw, run (memory) and faust only; no Redis run, no latency run",
+        help="broker figures: raw, run (memory) and faust only; no Redis run, no workers "
+        "runs (so no cost model), no latency runs",
     )
+    parser.add_argument("--no-growth", action="store_true", help="no 1k/10k/100k-user tenants")
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     args = parser.parse_args()
     tune_gc()  # as the correlator command does
     sim, raw, out = tenant(args.out / "tenant", args.users, args.days)
-    figures: dict[str, float] = dict(core_figures(raw, out, args.rounds))
+    figures: dict[str, object] = dict(core_figures(raw, out, args.rounds))
+    from stages import stage_costs, table  # a sibling script that imports this one
+
+    costs = stage_costs(raw, out, args.rounds)
+    figures["stage_us"] = {stage: round(cost * 1e6, 2) for stage, cost in costs.items()}
+    say("per-stage CPU cost (µs per record):\n" + table(costs))
     if not args.no_stream:
         figures.update(stream_run(sim, out, args.rate, args.seconds, faust_only=args.faust_only))
+        figures.update(cost_model(costs, figures))
+    if not args.no_growth:
+        figures.update(growth_figures(args.out))
     print(orjson.dumps(figures).decode())
     return 0
 
 
+def growth_figures(out: Path) -> dict[str, object]:
+    """Events/s and state per user as the tenant grows (one day each), and the 100,000
+    users' state in Redis: memory per user, and the time to read it all back."""
+    eps: dict[str, int] = {}
+    per_user: dict[str, int] = {}
+    figures: dict[str, object] = {}
+    for users in GROWTH_USERS:
+        records, seconds, states = grown_tenant(out / f"growth-{users}", users)
+        eps[str(users)] = round(records / seconds)
+        per_user[str(users)] = round(median(state_bytes(states)))
+        say(f"{users:,} users, 1 day: {records:,} records, core {eps[str(users)]:,}/s, "
+            f"state per user median {per_user[str(users)]} B")  # fmt: skip
+        if users == GROWTH_USERS[-1]:
+            stored = redis_figures(states)
+            figures["redis_bytes_per_user_100k"] = round(stored["redis_bytes_per_user"])
+            figures["restore_s_100k"] = round(stored["restore_s"], 2)
+            say(f"Redis: {stored['redis_bytes_per_user']:.0f} B per user; "
+                f"restore of {len(states):,} users {stored['restore_s']:.2f} s")  # fmt: skip
+        del states
+    figures["growth_core_eps"] = eps
+    figures["growth_state_bytes_per_user"] = per_user
+    figures["state_bytes_per_user_100k"] = per_user[str(GROWTH_USERS[-1])]
+    return figures
+
+
+def grown_tenant(out: Path, users: int) -> tuple[int, float, MemoryStates]:
+    """(records, core seconds, states) of ``users`` users over one day. Simulated by slices
+    of at most 10,000 users, each under its own domain, so that memory holds one slice's
+    records at a time (a whole 100,000-user tenant as Python objects is ~10 GB)."""
+    states, records, seconds = MemoryStates(), 0, 0.0
+    for index in range(max(1, users // GROWTH_SLICE)):
+        _, raw, directory = tenant(out, min(users, GROWTH_SLICE), 1, logs=False, seed=11 + index)
+        raw = [r.replace(b"@northwind.example", b"@t%d.northwind.example" % index) for r in raw]
+        now_ms = int(time.time() * 1000)
+        raw = time_order(raw, Normalizer(max_future_ms=10**12), now_ms)
+        seconds += core_pass(raw, directory, states, now_ms)
+        records += len(raw)
+    return records, seconds, states
+
+
+def cost_model(costs: dict[str, float], figures: dict[str, object]) -> dict[str, object]:
+    """Per-event CPU of one worker: the core's stages (measured alone) plus the Kafka work
+    around them (the rest of one worker's time per event). N cores of workers then predict
+    N times one worker's rate, up to the broker's ceiling; checked against 2 workers."""
+    workers = figures.get("workers_eps")
+    if not isinstance(workers, dict) or not workers.get("1") or "2" not in workers:
+        return {}
+    core = sum(cost for stage, cost in costs.items() if stage != "decode")
+    per_event = 1 / float(workers["1"])
+    kafka = max(0.0, per_event - core)
+    ceiling = float(figures.get("raw_eps", 0.0) or float("inf"))  # type: ignore[arg-type]
+    predicted = {str(n): round(min(n / per_event, ceiling)) for n in (1, 2, 4, 8)}
+    model = {
+        "model_us_per_event": {"core": round(core * 1e6, 1), "kafka": round(kafka * 1e6, 1)},
+        "model_predicted_eps": predicted,
+        "model_2_workers_measured_vs_predicted": round(float(workers["2"]) / predicted["2"], 2),
+    }
+    say(
+        f"model: {core * 1e6:.1f} µs core + {kafka * 1e6:.1f} µs Kafka per event; predicted "
+        f"{predicted} (broker ceiling {ceiling:,.0f}/s); 2 workers measured {workers['2']:,}/s"
+    )
+    return model
+
+
 def stream_run(
     sim: Simulation, out: Path, rate: float, seconds: float, *, faust_only: bool = False
-) -> dict[str, float]:
+) -> dict[str, object]:
     """On KAFKA_BOOTSTRAP_SERVERS if set, else on the embedded broker; Redis at REDIS_URL or
     the local default."""
     settings = load_settings(out / "correlator.yaml")
@@ -152,22 +238,22 @@ def stream_run(
         return stream_figures(
             sim,
             settings,
+            out,
             bootstrap=bootstrap,
             redis_url=redis_url,
             rate=rate,
             seconds=seconds,
-            config=out / "correlator.yaml",
             faust_only=faust_only,
         )
     with EmbeddedBroker() as broker:
         return stream_figures(
             sim,
             settings,
+            out,
             bootstrap=broker.bootstrap,
             redis_url=redis_url,
             rate=rate,
             seconds=seconds,
-            config=out / "correlator.yaml",
             faust_only=faust_only,
         )
 

@@ -2,16 +2,20 @@
 
 - raw_eps: confluent-kafka consume + orjson decode of the raw topics (the practical limit);
 - run_memory_eps / run_redis_eps: the job (all three stages, one process) end to end;
+- workers_eps / workers_redis_eps: `correlator run --workers N` (separate processes) for
+  N = 1 and 2, with memory and with Redis state;
 - faust_bare_eps / faust_runtime_eps: a bare faust agent, and the faust runtime end to end
-  (see faust_bench.py);
+  (see faust_bench.py), on the same raw topics as raw_eps and run_memory_eps;
 - latency: from producing an attacker's sign-in to its alert on the alerts topic, while a
-  steady background load is streamed at a fixed rate.
+  steady background load is streamed at a fixed rate: at ``--rate`` and at 80 % of one
+  worker's measured capacity.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -23,6 +27,7 @@ import faust_bench  # sibling scripts: `make bench` runs from this folder
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from probes import build_probes
+from scale import free_ports, job_command, wait_assigned, workers_rate
 
 from correlator.config import Settings
 from correlator.errors import InvalidRecord
@@ -126,35 +131,42 @@ class Probe:
 
 def latency(
     bootstrap: str,
-    settings: Settings,
+    config: Path,
     background: list[Message],
     probes: list[tuple[list[Message], list[Message], str]],
     rate: float,
     seconds: float,
+    workers: int = 1,
 ) -> list[float]:
     """Stream ``background`` at ``rate`` msg/s; every so often send a probe's history (early)
-    and its attack (later), and time each attack's alert."""
+    and its attack (later), and time each attack's alert. The job runs as `correlator run
+    --workers N` in its own processes, as deployed: the producer and the alert watcher here
+    must not take the job's interpreter."""
     run = fresh_run(bootstrap)
+    port = free_ports(workers)
+    job = subprocess.Popen(
+        job_command(bootstrap, run, config, workers, port), stderr=subprocess.DEVNULL
+    )
     stop = threading.Event()
-    runner = Runner(run, settings, bootstrap=bootstrap, stop=stop)
-    job = threading.Thread(target=runner.run_until_stopped, daemon=True)
-    job.start()
     state = {p[2]: Probe(p[2]) for p in probes}
     watcher = threading.Thread(
         target=_watch_alerts, args=(bootstrap, run, state, stop), daemon=True
     )
-    watcher.start()
     try:
+        wait_assigned([port + i for i in range(workers)], len(run.topics.raw) * PARTITIONS)
+        watcher.start()
         produce(bootstrap, [m for history, _, _ in probes for m in history], run)
-        time.sleep(5)  # group joins, and the probes' baselines are in place
+        time.sleep(5)  # the probes' baselines are in place
         _steady(bootstrap, run, background, probes, state, rate, seconds)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and any(not p.seen_at for p in state.values()):
             time.sleep(0.1)
     finally:
         stop.set()
-        job.join(30)
-        watcher.join(10)
+        job.terminate()
+        job.wait(60)
+        if watcher.is_alive():
+            watcher.join(10)
     return sorted(p.seen_at - p.sent_at for p in state.values() if p.seen_at and p.sent_at)
 
 
@@ -261,26 +273,25 @@ def tenant_messages(sim: Simulation) -> list[Message]:
 def stream_figures(
     sim: Simulation,
     settings: Settings,
+    out: Path,
     *,
     bootstrap: str,
     redis_url: str | None,
     rate: float,
     seconds: float,
-    config: Path | None = None,
     faust_only: bool = False,
-) -> dict[str, float]:
+) -> dict[str, object]:
+    """The figures above, the job reading its settings from ``out``/correlator.yaml. With
+    ``faust_only``: raw_eps, run_memory_eps and the faust figures, nothing else."""
+    config = out / "correlator.yaml"
     messages = tenant_messages(sim)
-    figures: dict[str, float] = {}
+    figures: dict[str, object] = {}
     run = fresh_run(bootstrap)
     produce(bootstrap, messages, run)
     figures["raw_eps"] = raw_rate(bootstrap, run, len(messages))
-    figures["run_memory_eps"] = job_rate(bootstrap, run, settings, len(messages))
-    say(
-        f"raw consume+decode {figures['raw_eps']:,.0f}/s; run (memory) "
-        f"{figures['run_memory_eps']:,.0f}/s"
-    )
-    if config is not None:
-        figures.update(faust_figures(bootstrap, messages, run, config))
+    figures["run_memory_eps"] = memory_eps = job_rate(bootstrap, run, settings, len(messages))
+    say(f"raw consume+decode {figures['raw_eps']:,.0f}/s; run (memory) {memory_eps:,.0f}/s")
+    figures.update(faust_figures(bootstrap, messages, run, config))
     if faust_only:
         return figures
     if redis_url:
@@ -291,14 +302,30 @@ def stream_figures(
         finally:
             _drop_namespace(redis_url, run.group_id)
         say(f"run (redis) {figures['run_redis_eps']:,.0f}/s")
+    figures.update(workers_figures(bootstrap, messages, out, redis_url))
     start = max(
         datetime.fromisoformat(r["createdDateTime"].replace("Z", "+00:00")) for r in sim.signins
     ) + timedelta(days=1)
     probes = build_probes(sim, 20, start)
     background = [m for m in messages if m[0] == "signins"]
-    delays = latency(bootstrap, settings, background, probes, rate, seconds)
-    say(f"alert latency at {rate:,.0f} events/s: {summary(delays)}")
+    workers = figures.get("workers_eps")
+    rates: dict[int, float] = (
+        {int(n): float(eps) for n, eps in workers.items()} if isinstance(workers, dict) else {}
+    )
+    # 80 % of one worker's capacity (`run --workers 1`, memory state): a queue must not build.
+    load = round(0.8 * (rates.get(1) or memory_eps))
+    delays = latency(bootstrap, config, background, probes, load, seconds)
+    say(f"alert latency at {load:,} events/s (80 % of one worker): {summary(delays)}")
+    figures["latency_rate_eps_at_80pct"] = load
+    figures["latency_p50_s_at_80pct"] = round(percentile(delays, 0.5), 3)
+    figures["latency_p99_s_at_80pct"] = round(percentile(delays, 0.99), 3)
+    # At --rate, with the fewest workers measured to sustain it (else the most measured).
+    count = min((n for n, eps in rates.items() if eps >= rate), default=max(rates, default=1))
+    probes = build_probes(sim, 20, start + timedelta(days=1))
+    delays = latency(bootstrap, config, background, probes, rate, seconds, workers=count)
+    say(f"alert latency at {rate:,.0f} events/s, {count} worker(s): {summary(delays)}")
     figures["latency_rate_eps"] = rate
+    figures["latency_workers"] = count
     figures["latency_p50_s"] = round(percentile(delays, 0.5), 3)
     figures["latency_p99_s"] = round(percentile(delays, 0.99), 3)
     figures["latency_alerts"] = len(delays)
@@ -323,6 +350,34 @@ def faust_figures(
         "faust_runtime_eps": round(runtime),
         "faust_runtime_vs_bare": round(runtime / bare, 3),
     }
+
+
+def workers_figures(
+    bootstrap: str, messages: list[Message], out: Path, redis_url: str | None
+) -> dict[str, object]:
+    """`run --workers N` for N = 1, 2 on fresh topics holding the same messages."""
+    figures: dict[str, object] = {}
+    states = [("memory", "workers_eps")] + ([(redis_url, "workers_redis_eps")] if redis_url else [])
+    for state, key in states:
+        rates: dict[str, int] = {}
+        for workers in (1, 2):
+            run = fresh_run(bootstrap, state=state)
+
+            def send(run: RunSettings = run) -> int:
+                produce(bootstrap, messages, run)
+                return len(messages)
+
+            try:
+                rate = workers_rate(
+                    bootstrap, run, out / "correlator.yaml", workers, send, PARTITIONS
+                )
+            finally:
+                if state != "memory":
+                    _drop_namespace(state, run.group_id)
+            rates[str(workers)] = round(rate)
+        figures[key] = rates
+        say(f"run --workers 1/2, {state.split('@')[-1]} state: {rates} events/s")
+    return figures
 
 
 def _drop_namespace(redis_url: str, namespace: str) -> None:

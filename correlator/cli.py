@@ -191,6 +191,7 @@ def tune_gc() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for `run --workers`
     tune_gc()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -203,13 +204,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UsageError as exc:
-        print(redact.mask(f"error: {exc}"), file=sys.stderr)
+        print(redact.shown(f"error: {exc}"), file=sys.stderr)
         return 2
     except ConfigError as exc:
-        print(redact.mask(f"configuration error: {exc}"), file=sys.stderr)
+        print(redact.shown(f"configuration error: {exc}"), file=sys.stderr)
         return 2
     except CorrelatorError as exc:
-        print(redact.mask(f"error: {exc}"), file=sys.stderr)
+        print(redact.shown(f"error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -218,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.exception("unexpected error")
             return 1
         # A path given on the command line that cannot be written or read: the user's to fix.
-        print(redact.mask(f"error: cannot use {exc.filename}: {exc.strerror}"), file=sys.stderr)
+        print(redact.shown(f"error: cannot use {exc.filename}: {exc.strerror}"), file=sys.stderr)
         return 2
     except Exception:
         # Masked like every log line: a library's exception text may quote a setting.

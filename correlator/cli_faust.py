@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from correlator.errors import ConfigError
+from correlator.errors import ConfigError, UsageError
 from correlator.runconfig import RunSettings, resolve_run_settings
 
 if TYPE_CHECKING:
@@ -54,6 +54,10 @@ def build_runtime(run: RunSettings, settings: Settings) -> FaustRuntime:
 def cmd_faust_worker(args: argparse.Namespace) -> int:
     from correlator.cli_runtime import load_run
 
+    if args.workers != 1:  # a flag of `run`: faust has its own worker model
+        raise UsageError(
+            "faust worker runs one process: start more workers with the same --group-id"
+        )
     run, settings = load_run(args)
     build_runtime(run, settings).work(loglevel=args.loglevel)
     return 0

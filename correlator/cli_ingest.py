@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from correlator import redact
 from correlator.cli_tenant import app_options, apply_preset, graph_client
 from correlator.errors import ConfigError, CorrelatorError, TransientError
 from correlator.runconfig import TOPIC_FIELDS, RunSettings
@@ -151,7 +152,7 @@ def _poll(poller: Any, args: argparse.Namespace) -> int:
         try:
             stats = poller.poll_once()
         except (CorrelatorError, OSError) as exc:
-            print(f"graph ingest failed: {exc}", file=sys.stderr)
+            print(redact.shown(f"graph ingest failed: {exc}"), file=sys.stderr)
             return 1
         print(
             f"graph: {stats.produced} records produced, {stats.duplicates} already sent, "
@@ -173,7 +174,7 @@ def _poll(poller: Any, args: argparse.Namespace) -> int:
             log.warning("graph pass failed, retrying after the interval: %s", exc)
             stop.wait(args.interval_seconds)
         except CorrelatorError as exc:
-            print(f"graph ingest failed: {exc}", file=sys.stderr)
+            print(redact.shown(f"graph ingest failed: {exc}"), file=sys.stderr)
             return 1
     return 0
 

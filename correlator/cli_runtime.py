@@ -43,7 +43,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stage", choices=("all", "normalize", "correlate", "keyed"))
     p.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (host:port,...)")
     p.add_argument("--group-id", help="consumer group prefix (default correlator)")
-    p.add_argument("--state", help="memory (default), redis://… or rediss://…")
+    p.add_argument("--state", help="memory (default), redis://…, rediss://… or redis+cluster://…")
     p.add_argument("--geoip-dir", type=Path, help="directory with GeoIP2/GeoLite2 .mmdb files")
     p.add_argument("--config", type=Path, help="YAML configuration file")
     p.add_argument("--create-topics", action="store_true", help="create missing topics")
@@ -54,6 +54,12 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--metrics-bind", help="address /metrics, /healthz and /readyz listen on (default 0.0.0.0)"
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes in the consumer group, on ports from --metrics-port up (default 1)",
     )
     p.add_argument(
         "-X",
@@ -67,6 +73,24 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     from correlator.cli_tenant import add_preset_options
 
     add_preset_options(p)
+
+
+def _run_workers(args: argparse.Namespace, run: RunSettings, stop: threading.Event) -> int:
+    """The parent of ``--workers N`` only supervises: each worker is a whole job (directory
+    sync included), so the parent opens no client of its own."""
+    from correlator.runtime.workers import run_workers
+
+    log.info("%d workers, stage %s, group %s", args.workers, run.stage, run.group_id)
+    code = run_workers(args.argv, args.workers, run.metrics_port, stop)
+    log.info("workers stopped" if code == 0 else "workers failed (%d)", code)
+    return code
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive count, got {value}")
+    return number
 
 
 def load_run(args: argparse.Namespace) -> tuple[RunSettings, Any]:
@@ -98,9 +122,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("no Kafka: pass --bootstrap-servers or set KAFKA_BOOTSTRAP_SERVERS")
     if run.metrics_port > 0:
         # Before any client exists: a port in use is one line, not a line after Kafka's noise.
-        check_port_free(run.metrics_bind, run.metrics_port)
+        for index in range(args.workers):
+            check_port_free(run.metrics_bind, run.metrics_port + index)
     stop = threading.Event()
     _install_signals(stop)
+    if args.workers > 1:
+        return _run_workers(args, run, stop)
     settings = start_directory(run, settings, args, stop)
     log.info(
         "stage %s on %s, group %s, state %s; kafka properties %s",

@@ -110,6 +110,12 @@ def mask(text: str) -> str:
     return SECRETS.mask(text)
 
 
+def shown(text: str) -> str:
+    """``text`` as every log line is shown: secrets masked, control characters escaped. For the
+    lines the command line prints itself (errors quote settings, paths and remote answers)."""
+    return safe_lines(mask(text))
+
+
 class MaskingFormatter(logging.Formatter):
     """Formats as usual, then masks the whole line, exception and stack text included, and
     escapes control characters: a log line can quote record fields, and it reaches a terminal."""

@@ -173,9 +173,12 @@ def _validate(settings: RunSettings) -> None:
             f"stage must be all, normalize, correlate or keyed, got {settings.stage!r}"
         )
     state = settings.state
-    if state != "memory" and not state.startswith(("redis://", "rediss://", "unix://")):
+    schemes = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
+    if state != "memory" and not state.startswith(schemes):
         shown = SECRETS.mask(state)
-        raise ConfigError(f"state must be memory, redis://… or rediss://…, got {shown!r}")
+        raise ConfigError(
+            f"state must be memory, redis://…, rediss://… or redis+cluster://…, got {shown!r}"
+        )
     if settings.partitions < 1 or settings.batch_size < 1 or settings.batch_timeout_ms < 1:
         raise ConfigError("partitions, batch_size and batch_timeout_ms must be at least 1")
     if not 0 <= settings.metrics_port <= 65535:

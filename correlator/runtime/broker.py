@@ -21,6 +21,11 @@ work. Quirks observed:
   ``session.timeout.ms`` before it gets partitions (6 s session → ~11 s until the first
   record); tests use ``session.timeout.ms=6000``, not librdkafka's 45 s default;
 - describe-configs returns no entries for a topic (libraries that read ``retention.ms`` break);
+- the high watermark (ListOffsets, latest) is the base offset of the partition's last record
+  batch plus one, not the offset after its last record: ten records in one batch and five in
+  the next report 11, not 15. Count messages by reading them, not from watermarks. The ingest
+  ledger reads whole fetches past that mark, so on Tansu it can at worst re-produce a pending
+  record, never lose one; on Kafka the mark is exact;
 - a port already in use makes a worker thread panic; the process still exits with code 0
   (about 2 s later), so start-up failure is detected from the exit, not the code;
 - SIGTERM waits about 5 s for connected clients to go away; SIGINT exits at once, so

@@ -18,9 +18,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from redis import exceptions as rx
+from redis.cluster import RedisCluster
+
+from correlator.state.redis_cluster import SCHEMES
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +45,7 @@ class RedisProgress:
         every_s: float = EVERY_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._client: redis.Redis = redis.Redis.from_url(
-            url, socket_timeout=2.0, socket_connect_timeout=2.0
-        )
+        self._client = _connect(url)
         self.board = board
         self.stale_ms = stale_ms
         self.every_s = every_s
@@ -65,7 +68,7 @@ class RedisProgress:
             pipe = self._client.pipeline(transaction=False)
             if mine:
                 entries = {_field(k): _value(v, now_ms) for k, v in mine.items()}
-                pipe.hset(self.board, mapping=entries)  # type: ignore[arg-type]
+                pipe.hset(self.board, mapping=entries)
             pipe.hgetall(self.board)
             pipe.pexpire(self.board, self.stale_ms * 10)
             board = pipe.execute()[-2]
@@ -77,6 +80,16 @@ class RedisProgress:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _connect(url: str) -> Any:
+    """The board lives in the state's Redis; one hash, so one slot on a cluster."""
+    parts = urlsplit(url)
+    scheme = SCHEMES.get(parts.scheme)
+    if scheme is not None:
+        plain = parts._replace(scheme=scheme).geturl()
+        return RedisCluster.from_url(plain, socket_timeout=2.0, socket_connect_timeout=2.0)
+    return redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
 
 
 def _field(key: Key) -> str:

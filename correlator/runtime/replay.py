@@ -7,9 +7,10 @@ and Graph's newest-first paging do not change the result.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from correlator.engine.engine import Engine
 from correlator.engine.keyed import KeyedEngine
@@ -85,7 +86,14 @@ def parse_files(
                     result.ignored[exc.reason] += 1
                 else:
                     result.rejects.append(Reject(exc.reason, location, exc.detail))
+            except Exception as exc:  # noqa: BLE001 - a parser defect, as the stream reports it
+                detail = f"{type(exc).__name__}: {exc}"
+                result.rejects.append(Reject(INTERNAL_ERROR, location, detail))
     return events
+
+
+INTERNAL_ERROR = "internal_error"  # the stream's dead-letter reason for the same defect
+E = TypeVar("E")
 
 
 def replay(
@@ -104,11 +112,25 @@ def replay(
     events.sort(key=event_order)
     for event in events:
         result.events[event_kind(event)] += 1
-        result.findings.extend(engine.process(event))
+        _judged(result, event.id, engine.process, event)
         for item in engine.take_forwards():
             if keyed is not None:
-                result.findings.extend(keyed.process(item))
+                _judged(result, f"{item.key} {item.event.id}", keyed.process, item)
     return result
+
+
+def _judged(
+    result: ReplayResult, what: str, process: Callable[[E], list[Finding]], event: E
+) -> None:
+    """An event the engine refuses (too late) or fails on (a defect) is listed, as the stream
+    dead-letters it, and the replay goes on."""
+    try:
+        result.findings.extend(process(event))
+    except InvalidRecord as exc:
+        result.rejects.append(Reject(exc.reason, f"event {what}", exc.detail))
+    except Exception as exc:  # noqa: BLE001 - a defect on this event, as the stream reports it
+        detail = f"{type(exc).__name__}: {exc}"
+        result.rejects.append(Reject(INTERNAL_ERROR, f"event {what}", detail))
 
 
 def format_summary(result: ReplayResult) -> str:
@@ -117,19 +139,21 @@ def format_summary(result: ReplayResult) -> str:
         lines.append(f"skipped {skipped.path}: {skipped.reason}")
     lines.append("events: " + _pairs(result.events))
     rejected = result.rejected_by_reason()
-    lines.append(
-        f"rejected: {sum(rejected.values())} " + (f"({_pairs(rejected)})" if rejected else "")
-    )
+    lines.append(f"rejected: {sum(rejected.values())}" + _listed(rejected))
     for reject in result.rejects[:MAX_LISTED_REJECTS]:
         detail = f": {reject.detail}" if reject.detail else ""
         lines.append(f"  {reject.location}: {reject.reason}{detail}")
     if len(result.rejects) > MAX_LISTED_REJECTS:
         lines.append(f"  ... and {len(result.rejects) - MAX_LISTED_REJECTS} more")
     ignored = result.ignored
-    lines.append(f"ignored: {sum(ignored.values())} " + (f"({_pairs(ignored)})" if ignored else ""))
+    lines.append(f"ignored: {sum(ignored.values())}" + _listed(ignored))
     alerts = result.alerts_by_severity()
-    lines.append(f"alerts: {sum(alerts.values())} " + (f"({_pairs(alerts)})" if alerts else ""))
+    lines.append(f"alerts: {sum(alerts.values())}" + _listed(alerts))
     return "\n".join(safe(line) for line in lines)  # paths and details come from the input
+
+
+def _listed(counter: Counter[str]) -> str:
+    return f" ({_pairs(counter)})" if counter else ""
 
 
 def _pairs(counter: Counter[str]) -> str:

@@ -34,9 +34,11 @@ from correlator.state import StateStore
 from correlator.wiring import build_normalizer
 
 log = logging.getLogger(__name__)
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://")
 
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
+STORE_CHECK_S = 5.0  # how often an idle job asks its state store whether it answers
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Runner:
         self._store_down: float | None = None  # since when the state store has not answered
         self._quiet = True  # the last round handled nothing
         self._boards: list[RedisProgress] = []
+        self._store_answered, self._next_store_check = True, 0.0  # the idle job's last ping
         self.metrics = metrics if metrics is not None else JobMetrics()
         detection = settings.detection
         self.metrics.learned_egress(len(detection.learned_asns), len(detection.learned_prefixes))
@@ -169,7 +172,7 @@ class Runner:
     def _progress(self, stage: str) -> RedisProgress | None:
         """With Redis state, members of a stage keep in event-time step across the group (more
         than one worker needs Redis state anyway); memory state means one worker."""
-        if not self.run.state.startswith(("redis://", "rediss://")):
+        if not self.run.state.startswith(REDIS_SCHEMES):
             return None
         board = RedisProgress(self.run.state, f"{self.run.group_id}:p:{stage}")
         self._boards.append(board)
@@ -212,14 +215,32 @@ class Runner:
             self.metrics.after_step(worker, done)
         self._quiet = handled == 0
         self.health.ready, self.health.reason = True, "ok"
-        if self._store_down is not None:
-            down_s = time.monotonic() - self._store_down
-            log.info("state store reachable again after %.0f s", down_s)
-            self._store_down = None
+        self._watch_store(handled)
         if handled:
             self.health.last_progress = time.monotonic()
         self._backoff = INITIAL_BACKOFF_S
         return handled
+
+    def _watch_store(self, handled: int) -> None:
+        """Logs the state store's outages and recoveries. A batch that needs the store finds
+        an outage; an idle round pings the store (every ``STORE_CHECK_S``), so a store that is
+        down while no record arrives (at start, on a quiet night) is logged too."""
+        if self._store_down is not None:
+            if handled or self._store_answers():
+                down_s = time.monotonic() - self._store_down
+                log.info("state store reachable again after %.0f s", down_s)
+                self._store_down = None
+        elif not handled and not self._store_answers():
+            self._store_down = time.monotonic()
+            log.warning("state store unreachable: no answer to PING at %s", self.run.state)
+
+    def _store_answers(self) -> bool:
+        now = time.monotonic()
+        if now >= self._next_store_check:
+            self._next_store_check = now + STORE_CHECK_S
+            stores = [s for s in (self.store, self.keyed_store) if s is not None]
+            self._store_answered = all(store.ping() for store in stores)
+        return self._store_answered
 
     def _failed(self, worker: BatchWorker[Any], exc: TransientError) -> None:
         self.health.ready, self.health.reason = False, f"{worker.name}: {exc}"
@@ -230,6 +251,9 @@ class Runner:
             if self._store_down is None:
                 self._store_down = time.monotonic()
                 log.warning("state store unreachable: %s", exc)
+            # Not answering as of now: an idle round pings again after the interval, not before.
+            self._store_answered = False
+            self._next_store_check = time.monotonic() + STORE_CHECK_S
         self.metrics.failed(worker.name, store=store)
         log.warning(
             "%s: %s; retrying in %.1f s without committing", worker.name, exc, self._backoff

@@ -194,11 +194,13 @@ def agent_reset_burst(w: World) -> None:
 
 
 def helpdesk_busy_monday(w: World) -> None:
+    monday = next((d for d in range(w.days) if (w.start // DAY_MS + d + 3) % 7 == 0), None)
+    if monday is None:
+        return  # a window shorter than a week may hold no Monday
     agent = _agent(w)
     site = [u for u in _unclaimed(w) if u.site.name == agent.site.name]
     targets = w.rng.sample(site, min(12, len(site)))
     w.busy.update(u.upn for u in targets)
-    monday = next(d for d in range(w.days) if (w.start // DAY_MS + d + 3) % 7 == 0)
     offset, changes = agent.site.office_v4.place.utc_offset, []
     for i, target in enumerate(targets):
         when = w.local(monday, 8.5 + i * 8.0 / max(1, len(targets)), offset)

@@ -1,8 +1,8 @@
 """Decoding and parsing of every input format onto the canonical model.
 
 ``decode_payload`` / ``decode_lines`` split a message or file body into records;
-``fast_signins`` decodes and parses a body of Graph sign-ins in one step, or declines (``None``)
-so that the caller takes the generic path;
+``fast_signins`` decodes and parses a body of Graph or Azure Monitor sign-ins in one step, or
+declines (``None``) so that the caller takes the generic path;
 ``sniff`` names a record's format; ``parse_record`` turns one record into canonical events or
 raises ``InvalidRecord`` with one of the stable reasons documented in
 ``correlator.sources.reasons`` (``REASONS``). Vendor quirks live in this package only.
@@ -27,13 +27,13 @@ from correlator.sources.azure_monitor import monitor_audit, monitor_signin
 from correlator.sources.calls import call_record, call_session, pstn_row
 from correlator.sources.cisco_asa import asa_signin
 from correlator.sources.decode import decode_lines, decode_payload
-from correlator.sources.fast_signin import fast_signins
 from correlator.sources.fortigate import fortigate_signin
 from correlator.sources.globalprotect import globalprotect_signin
 from correlator.sources.graph_signin import signin_from_graph
 from correlator.sources.helpdesk import helpdesk_ticket
 from correlator.sources.log_analytics import la_audit, la_signin
 from correlator.sources.reasons import INVALID_FIELD, REASONS
+from correlator.sources.signin_bytes import fast_signins
 from correlator.sources.sniff import sniff
 from correlator.sources.syslog import SyslogLine
 from correlator.sources.timeparse import parse_time

@@ -12,12 +12,17 @@ __all__ = ["MemoryStore", "StateStore", "open_store"]
 def open_store(
     spec: str, *, namespace: str = "correlator", setting: str = "state.store"
 ) -> StateStore:
-    """Open the store ``spec`` names: ``memory`` or a ``redis://`` / ``rediss://`` URL.
+    """Open the store ``spec`` names: ``memory``, a ``redis://`` / ``rediss://`` URL, or
+    ``redis+cluster://`` / ``rediss+cluster://`` for Redis Cluster.
 
     ``setting`` is the configuration name quoted in the error when ``spec`` is not understood.
     """
     if spec == "memory":
         return MemoryStore()
+    if spec.startswith(("redis+cluster://", "rediss+cluster://")):
+        from correlator.state.redis_cluster import RedisClusterStore
+
+        return RedisClusterStore(spec, namespace=namespace)
     if spec.startswith(("redis://", "rediss://")):
         # Imported here so the embedded default never needs the redis client loaded.
         from correlator.state.redis import RedisStore
@@ -26,5 +31,5 @@ def open_store(
     shown = spec.split("@")[-1] if "@" in spec else spec  # never echo a password
     raise ConfigError(
         f"{setting}: unsupported state store {shown!r}; use 'memory', 'redis://host:port/db' "
-        "or 'rediss://host:port/db' (TLS)"
+        "'rediss://host:port/db' (TLS) or 'redis+cluster://host:port' (Redis Cluster)"
     )

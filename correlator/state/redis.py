@@ -14,6 +14,7 @@ raise ``ConfigError``.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -33,6 +34,9 @@ _TRANSIENT: tuple[type[Exception], ...] = (
     rx.ReadOnlyError,
     rx.TryAgainError,
     rx.ClusterDownError,
+    rx.ClusterError,  # Redis Cluster: no node answers for a slot, during a fail-over
+    rx.SlotNotCoveredError,
+    rx.MasterDownError,
 )
 _AUTH: tuple[type[Exception], ...] = (rx.AuthenticationError, rx.AuthorizationError)
 _SCAN_COUNT = 1000
@@ -58,30 +62,37 @@ class RedisStore:
         if not namespace:
             raise ConfigError("state namespace must not be empty")
         try:
-            self._client: redis.Redis = redis.Redis.from_url(
-                url,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_timeout,
-                health_check_interval=30,
-                # One quick retry absorbs a connection the server closed while idle; retrying
-                # a whole transaction is safe because SET and DEL are idempotent.
-                retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1),
-            )
+            self._client: Any = self._connect(url, socket_timeout)
         except ValueError as exc:
             raise ConfigError(f"invalid Redis URL for the state store: {exc}") from exc
-        kwargs = self._client.connection_pool.connection_kwargs
-        self._where = f"{kwargs.get('host', kwargs.get('path'))}:{kwargs.get('port', '')}"
         self.namespace = namespace
         self._user = f"{namespace}:u:"
         self._meta = f"{namespace}:m:"
         self._size_sample = size_sample
+
+    def _connect(self, url: str, socket_timeout: float) -> Any:
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            health_check_interval=30,
+            # One quick retry absorbs a connection the server closed while idle; retrying
+            # a whole transaction is safe because SET and DEL are idempotent.
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1),
+        )
+        kwargs = client.connection_pool.connection_kwargs
+        self._where = f"{kwargs.get('host', kwargs.get('path'))}:{kwargs.get('port', '')}"
+        return client
+
+    def user_key(self, key: str) -> str:
+        return self._user + key
 
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         if not keys:
             return {}
         with self._errors("read"):
             # The client is built without decode_responses, so replies are bytes.
-            values = cast(list[bytes | None], self._client.mget([self._user + k for k in keys]))
+            values = self._mget([self.user_key(k) for k in keys])
         return {key: value for key, value in zip(keys, values, strict=True) if value is not None}
 
     def write_batch(
@@ -99,6 +110,9 @@ class RedisStore:
         self._queue(pipe, upserts, doomed, ttl_ms, meta or {})
         with self._errors("write"):
             pipe.execute()
+
+    def _mget(self, keys: list[str]) -> list[bytes | None]:
+        return cast(list[bytes | None], self._client.mget(keys))
 
     def get_meta(self, name: str) -> bytes | None:
         with self._errors("read"):
@@ -149,14 +163,15 @@ class RedisStore:
     ) -> None:
         for key, value in upserts.items():
             # Without PX a rewrite drops an earlier TTL: ttl_ms=None means "keep forever".
-            pipe.set(self._user + key, value, px=ttl_ms)
+            pipe.set(self.user_key(key), value, px=ttl_ms)
         if deletes:
-            pipe.delete(*(self._user + key for key in deletes))
+            pipe.delete(*(self.user_key(key) for key in deletes))
         for name, value in meta.items():
             pipe.set(self._meta + name, value)
 
     def _scan(self, prefix: str) -> Iterator[bytes]:
-        return self._client.scan_iter(match=_glob_escape(prefix) + "*", count=_SCAN_COUNT)
+        keys = self._client.scan_iter(match=_glob_escape(prefix) + "*", count=_SCAN_COUNT)
+        return cast(Iterator[bytes], keys)
 
     def _strlen_sum(self, keys: list[bytes]) -> int:
         if not keys:
@@ -173,7 +188,18 @@ class RedisStore:
         except _AUTH as exc:
             raise ConfigError(f"Redis at {self._where} refused the credentials: {exc}") from exc
         except _TRANSIENT as exc:
-            raise StoreUnavailable(f"Redis {action} at {self._where} failed: {exc}") from exc
+            raise StoreUnavailable(
+                f"Redis {action} at {self._where} failed: {_described(exc)}"
+            ) from exc
+
+
+def _described(exc: Exception) -> str:
+    """The error without the command redis-py quotes in pipeline errors: its arguments are
+    user names and state bytes, which have no place in a log line."""
+    return _PIPELINE_COMMAND.sub("", str(exc))
+
+
+_PIPELINE_COMMAND = re.compile(r"Command # \d+ \(.*?\) of pipeline caused error: ", re.DOTALL)
 
 
 def _glob_escape(text: str) -> str:

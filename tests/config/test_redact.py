@@ -120,3 +120,24 @@ def test_log_lines_escape_control_characters() -> None:
     )
     line = MaskingFormatter("%(message)s").format(record)
     assert "\x1b" not in line and "INC1\\x1b[1A\\x1b[2K" in line
+
+
+def test_error_lines_the_command_prints_are_masked_and_escaped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Graph's answer is quoted in the error: a remote text, and it may echo what was sent.
+    from types import SimpleNamespace
+
+    from correlator.cli_ingest import _poll
+    from correlator.connectors.graph import GraphError
+
+    SECRETS.add("graph-secret-5150")
+
+    def poll_once() -> None:
+        raise GraphError("HTTP 400: \x1b[2Jbad client_secret graph-secret-5150\x1b]0;t\x07", 400)
+
+    poller = SimpleNamespace(poll_once=poll_once)
+    assert _poll(poller, SimpleNamespace(once=True)) == 1
+    err = capsys.readouterr().err
+    assert "graph-secret-5150" not in err and "\x1b" not in err and "\x07" not in err
+    assert err == f"graph ingest failed: HTTP 400: \\x1b[2Jbad client_secret {MASK}\\x1b]0;t\\x07\n"

@@ -3,6 +3,7 @@ then the real job, which must raise the alerts replay raises over the same files
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
 import time
@@ -18,10 +19,12 @@ from correlator.runtime.replay import replay
 from correlator.runtime.runner import Runner
 from correlator.wiring import build_engine, build_keyed_engine, build_normalizer
 from tests.conftest import TopicFactory
+from tests.connectors.records import signin
 from tests.runtime.harness import alerts_of, drive, read_topic, run_settings
 from tests.runtime.tenant import Tenant, make_tenant, published_alerts
 
 QUIRKS = Path(__file__).parents[1] / "fixtures" / "quirks"
+GRAPH_DOCS = Path(__file__).parents[1] / "fixtures" / "samples" / "microsoft-graph-docs"
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +117,40 @@ def test_plan_sorts_by_event_time_and_sorts_out_what_the_job_refuses(tmp_path: P
     assert all(r.location.startswith(str(broken)) for r in result.refused if "broken" in r.location)
     first = orjson.loads(result.messages[0].value)
     assert isinstance(first, dict) and result.messages[0].key
+
+
+def test_every_export_format_reaches_its_topic(tmp_path: Path) -> None:
+    """Each format `replay` reads goes to its raw topic: Graph pages, Azure Monitor envelopes
+    (properties as an object or a JSON string), Log Analytics rows, JSON lines, gzip, the admin
+    center's JSON array and CSV downloads."""
+    envelope = [
+        {"time": r["createdDateTime"], "category": "SignInLogs", "properties": r}
+        for r in (signin(1, 60), signin(2, 120))
+    ]
+    envelope[1]["properties"] = orjson.dumps(envelope[1]["properties"]).decode()
+    files = {
+        "monitor.json": orjson.dumps({"records": envelope}),
+        "graph-page.json": orjson.dumps({"value": [signin(3, 180), signin(4, 240)]}),
+        "admin-center-download.json": orjson.dumps([signin(5, 300)]),
+        "signins.jsonl.gz": gzip.compress(b"\n".join(orjson.dumps(signin(n, n)) for n in (6, 7))),
+    }
+    for name, body in files.items():
+        (tmp_path / name).write_bytes(body)
+    for name in (
+        "log-analytics-signin.jsonl",
+        "AuditLogs_2026-10-01.csv",
+        "helpdesk-tickets.jsonl",
+    ):
+        shutil.copy(QUIRKS / name, tmp_path / name)
+    shutil.copy(GRAPH_DOCS / "v1.0_callrecords-callrecord-getpstncalls_response.json", tmp_path)
+    result = plan([tmp_path])
+    assert not result.skipped and not [r for r in result.refused if "tickets" not in r.location]
+    ids = set()
+    for message in result.messages:
+        record = orjson.loads(message.value)  # a Monitor record goes out as one, unwrapped
+        inner = record.get("properties", record) if message.topic == "signins" else {}
+        ids.add((orjson.loads(inner) if isinstance(inner, str) else inner).get("id"))
+    assert {signin(n, 0)["id"] for n in range(1, 8)} <= ids  # every Graph-shaped sign-in
+    assert result.by_topic() == {"signins": 8, "audits": 2, "calls": 1, "tickets": 2}
+    assert result.ignored == {"service_principal": 1, "irrelevant_activity": 1}
+    assert len(result.messages) + len(result.refused) + result.ignored.total() == result.records

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from correlator.cli import main
+from correlator.model import Event, Finding
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "quirks"
 DAY = 86_400
@@ -84,3 +85,58 @@ def test_pretty_output_escapes_what_records_smuggle_in(
     assert "INC0001" in out  # the scenario: a finding quoting the hostile ticket was printed
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b[1A\\x1b[2KINC0001" in out  # shown, not obeyed
+
+
+def test_a_parser_defect_is_a_reject_not_the_end_of_the_replay(tmp_path: Path) -> None:
+    # The stream dead-letters such a record as internal_error and goes on; replay does too.
+    from correlator.normalize import Normalizer
+    from correlator.runtime.replay import ReplayResult, parse_files
+
+    class Defective(Normalizer):
+        def normalize(self, record: object, now_ms: int) -> list[Event]:
+            if isinstance(record, dict) and record.get("id") == "bad":
+                raise OverflowError("int too large to convert to float")
+            return super().normalize(record, now_ms)
+
+    path = tmp_path / "two.jsonl"
+    path.write_bytes(
+        orjson.dumps(_signin("bad", 1_790_000_000))
+        + b"\n"
+        + orjson.dumps(_signin("ok", 1_790_000_000))
+    )
+    result = ReplayResult()
+    events = parse_files([path], Defective(max_future_ms=0), 4_000_000_000_000, result)
+    assert [e.id for e in events] == ["ok"]
+    assert [(r.reason, r.location, r.detail) for r in result.rejects] == [
+        ("internal_error", f"{path}:1", "OverflowError: int too large to convert to float")
+    ]
+
+
+def test_an_engine_defect_on_one_event_is_a_reject_not_the_end_of_the_replay(
+    tmp_path: Path,
+) -> None:
+    from correlator.config import Settings
+    from correlator.engine.engine import Engine
+    from correlator.runtime.replay import replay
+    from correlator.wiring import build_engine, build_normalizer
+
+    class Defective(Engine):
+        def process(self, event: Event) -> list[Finding]:
+            if event.id == "bad":
+                raise ZeroDivisionError("division by zero")
+            return super().process(event)
+
+    settings = Settings()
+    engine = build_engine(settings)
+    engine.__class__ = Defective
+    path = tmp_path / "two.jsonl"
+    path.write_bytes(
+        orjson.dumps(_signin("bad", 1_790_000_000))
+        + b"\n"
+        + orjson.dumps(_signin("ok", 1_790_000_100))
+    )
+    result = replay([path], engine, build_normalizer(settings), 4_000_000_000_000)
+    assert result.events["signin"] == 2
+    assert [(r.reason, r.location, r.detail) for r in result.rejects] == [
+        ("internal_error", "event bad", "ZeroDivisionError: division by zero")
+    ]

@@ -54,3 +54,10 @@ def test_a_malformed_number_says_which_property(name: str, value: str) -> None:
 def test_an_unsupported_security_protocol_is_refused() -> None:
     with pytest.raises(ConfigError, match="SASL_GSSAPI"):
         settings(**{"security.protocol": "SASL_GSSAPI"})
+
+
+def test_faust_worker_refuses_the_workers_flag_of_run(capsys: pytest.CaptureFixture[str]) -> None:
+    from correlator.cli import main
+
+    assert main(["faust", "worker", "--workers", "2"]) == 2
+    assert "faust worker runs one process" in capsys.readouterr().err

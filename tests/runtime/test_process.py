@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +82,16 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def produce_paced(
+    bootstrap: str, messages: list[tuple[str, bytes, bytes | None]], per_second: int
+) -> None:
+    """Produce in slices of a tenth of a second's worth, as a live source would."""
+    step = max(per_second // 10, 1)
+    for start_at in range(0, len(messages), step):
+        produce(bootstrap, messages[start_at : start_at + step])
+        time.sleep(0.1)
+
+
 def raw_committed(bootstrap: str, run: RunSettings) -> int:
     group = f"{run.group_id}.normalize"
     return sum(committed(bootstrap, group, t, PARTITIONS) for t in run.topics.raw)
@@ -104,19 +115,25 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
 ) -> None:
     run = run_settings(kafka_topics, partitions=PARTITIONS)
     run = RunSettings(**{**run.__dict__, "state": redis_url, "group_id": redis_namespace})
-    produced = produce(kafka_bootstrap, tenant.messages(run.topics))
+    messages = list(tenant.messages(run.topics))
+    produced = len(messages)
     args, log = (
         command(run, kafka_bootstrap, tenant.directory / "correlator.yaml"),
         tmp_path / "job.log",
     )
 
+    # The records arrive as a live stream would, over about ten seconds: the job reads as they
+    # come, so the kill finds it mid-stream however fast it is.
+    feeder = threading.Thread(target=produce_paced, args=(kafka_bootstrap, messages, 250))
     first = start(args, log)
+    feeder.start()
     try:
         wait_for(lambda: events_committed(kafka_bootstrap, run) > 200, 90, "a first commit")
         first.send_signal(signal.SIGKILL)  # no flush, no commit, no goodbye
         first.wait(10)
     finally:
         first.kill()
+        feeder.join()
     assert raw_committed(kafka_bootstrap, run) < produced, "killed too late to prove anything"
 
     second = start(args, log)

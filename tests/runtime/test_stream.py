@@ -222,3 +222,46 @@ def test_redis_outage_stops_commits_and_resumes_without_loss(
     assert undisturbed, "the tenant's attacks were not detected at all"
     after_outage = published_alerts(alerts_of(read_topic(kafka_bootstrap, run.topics.alerts)))
     assert after_outage == undisturbed
+
+
+def test_an_idle_job_logs_its_redis_outage_and_recovery(
+    kafka_bootstrap: str,
+    kafka_topics: TopicFactory,
+    redis_server_factory: object,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No record arrives, so no batch needs the store: its outage is still logged, once, and
+    so is its recovery."""
+    from correlator.config import Settings
+    from correlator.runtime import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "STORE_CHECK_S", 0.2)
+    caplog.set_level(logging.INFO, logger="correlator.runtime.runner")
+    server = redis_server_factory()  # type: ignore[operator]
+    run = run_settings(kafka_topics, partitions=1, state=server.url)
+    job = Runner(run, Settings(geoip_dir=None), bootstrap=kafka_bootstrap)
+
+    def logged() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "state store" in r.getMessage()]
+
+    def step_until(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(logged()) < count:
+            assert time.monotonic() < deadline, logged()
+            assert job.step() == 0  # idle throughout
+
+    try:
+        for _ in range(5):
+            job.step()
+        assert logged() == []  # up: nothing to say
+        server.stop()
+        step_until(1)
+        for _ in range(5):
+            job.step()  # still down: said once
+        assert logged() == [f"state store unreachable: no answer to PING at {server.url}"]
+        server.start()  # on the same port
+        step_until(2)
+        assert logged()[1].startswith("state store reachable again after")
+    finally:
+        job.close()

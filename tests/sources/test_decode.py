@@ -83,3 +83,19 @@ def test_a_malformed_pretty_document_is_one_error_not_one_per_line() -> None:
 def test_not_bytes() -> None:
     with pytest.raises(InvalidRecord):
         decode_lines("text")  # type: ignore[arg-type]
+
+
+def test_a_message_over_the_limit_is_refused_before_parsing() -> None:
+    from correlator.normalize import Normalizer
+    from correlator.sources.decode import MAX_MESSAGE
+
+    # A valid page just over the limit: refused by its size, whatever it holds.
+    page = orjson.dumps({"value": [SIGNIN | {"x": "y" * MAX_MESSAGE}]})
+    with pytest.raises(InvalidRecord) as caught:
+        decode_payload(page)
+    assert caught.value.reason == "too_large"
+    assert f"message of {len(page)} bytes exceeds {MAX_MESSAGE}" in caught.value.detail
+    with pytest.raises(InvalidRecord) as caught:  # the stream's entry, fast path included
+        Normalizer(max_future_ms=0).normalize_bytes(page, 4_000_000_000_000)
+    assert caught.value.reason == "too_large"
+    assert decode_payload(page, limit=len(page))  # the same bytes, under a larger limit

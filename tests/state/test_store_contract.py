@@ -1,9 +1,11 @@
-"""One contract, every StateStore: each test runs against MemoryStore and RedisStore."""
+"""One contract, every StateStore: each test runs against MemoryStore, RedisStore and
+RedisClusterStore (a real three-master cluster)."""
 
 from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,15 +13,29 @@ import pytest
 
 from correlator.state import MemoryStore, StateStore
 from correlator.state.redis import RedisStore
+from correlator.state.redis_cluster import RedisClusterStore
+from tests.redis_cluster import Cluster, running_cluster
 
 MakeStore = Callable[[str], StateStore]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    yield from running_cluster(tmp_path_factory)
+
+
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 def make_store(request: pytest.FixtureRequest) -> Iterator[MakeStore]:
     """Opens stores by namespace; memory stores are isolated per instance by nature."""
     opened: list[StateStore] = []
-    if request.param == "redis":
+    if request.param == "redis-cluster":
+        cluster: Cluster = request.getfixturevalue("redis_cluster")
+        base = uuid.uuid4().hex[:12]
+
+        def make(namespace: str) -> StateStore:
+            opened.append(RedisClusterStore(cluster.url, namespace=f"{base}:{namespace}"))
+            return opened[-1]
+    elif request.param == "redis":
         url: str = request.getfixturevalue("redis_url")
         base: str = request.getfixturevalue("redis_namespace")
 

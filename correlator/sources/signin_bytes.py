@@ -1,0 +1,162 @@
+"""Message bytes of sign-ins straight to ``SignIn``: the stream's hot path.
+
+The generic path (``decode_payload``, ``sniff``, ``parse_record``) builds ~100 Python objects
+per 4 KB sign-in, then reads 30 of them. Here msgspec decodes the bytes into the Structs of
+``signin_structs``, skipping every other key in C, and ``signin_from_struct`` (the one mapping)
+builds the ``SignIn``. Two shapes take this path: Graph sign-ins (one, or a page) and Azure
+Monitor sign-in records (one, or a ``records`` envelope).
+
+``fast_signins`` answers for a body only when the generic path would give the same answer,
+and otherwise returns ``None`` (take the generic path): another format, a value a Struct type
+does not admit, a refused record (whose reason the generic path names per record), an
+envelope key in another case. The checks below are ``sniff``'s own rules on the decoded keys.
+
+Known divergence (pinned by a test): msgspec skips ignored keys without converting their
+numbers, so a number beyond the double range (``1e400``) in a key nobody reads is accepted
+here, while orjson refuses the whole body (``malformed_json``). Searching the bytes for such
+numbers would cost more than the whole parse.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from correlator.errors import InvalidRecord
+from correlator.model import SignIn
+from correlator.sources.decode import MAX_MESSAGE
+from correlator.sources.graph_signin import signin_from_struct
+from correlator.sources.signin_structs import GraphSignIn, Int64
+from correlator.sources.sniff import USER_SIGNIN_CATEGORIES
+
+_BOM = b"\xef\xbb\xbf"
+# A Graph page starts with its "value" or an "@odata.*" key (so does a GET of one sign-in).
+_PAGE_START = re.compile(rb'\s*\{\s*"(?:@|value")')
+_ENVELOPE_START = re.compile(rb'\s*\{\s*"records"')
+_MONITOR = "azure-monitor"
+
+
+class GraphPage(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """``{"value": [...]}`` with the ``@odata`` keys Graph adds. ``decode_payload`` splits a
+    page only when every other key starts with ``@``; an unknown key here declines instead."""
+
+    value: list[GraphSignIn]
+    context: str | None = msgspec.field(default=None, name="@odata.context")
+    next_link: str | None = msgspec.field(default=None, name="@odata.nextLink")
+    delta_link: str | None = msgspec.field(default=None, name="@odata.deltaLink")
+    count: Int64 | None = msgspec.field(default=None, name="@odata.count")
+
+
+class MonitorSignIn(msgspec.Struct, gc=False):
+    """An Azure Monitor (diagnostic setting) sign-in record, keys as Microsoft writes them."""
+
+    properties: GraphSignIn | None = None
+    category: str | None = None
+    time: str | None = None
+    caller_ip_address: str | None = msgspec.field(default=None, name="callerIpAddress")
+    result_type: str | Int64 | None = msgspec.field(default=None, name="resultType")
+    # Keys that make sniff() call the record something else: present, the record declines.
+    kind: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="type")
+    start: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="startDateTime")
+    table_time: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="TimeGenerated")
+    table_source: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="SourceSystem")
+
+
+class MonitorEnvelope(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    records: list[MonitorSignIn]
+
+
+_GRAPH = msgspec.json.Decoder(GraphSignIn)
+_PAGE = msgspec.json.Decoder(GraphPage)
+_ONE_MONITOR = msgspec.json.Decoder(MonitorSignIn)
+_ENVELOPE = msgspec.json.Decoder(MonitorEnvelope)
+
+
+class _Decline(Exception):  # internal: this body is for the generic path
+    pass
+
+
+def fast_signins(data: bytes) -> list[SignIn] | None:
+    """The sign-ins of a body of Graph or Azure Monitor sign-ins, or ``None`` when the generic
+    path must decide (any other format, any value it would refuse, any doubt)."""
+    body = _checked_body(data)
+    if body is None:
+        return None
+    try:
+        return _signins(body) or None
+    except (msgspec.DecodeError, InvalidRecord, _Decline, RecursionError):
+        # (ValidationError is a DecodeError.) RecursionError: msgspec's nesting limit, the
+        # interpreter's <1000 frames, is stricter than orjson's 1024: those bodies fail there too.
+        return None
+
+
+def _signins(body: bytes) -> list[SignIn]:
+    if _ENVELOPE_START.match(body):
+        return [_monitor(record) for record in _ENVELOPE.decode(body).records]
+    if _PAGE_START.match(body):
+        try:
+            return [_graph(record) for record in _PAGE.decode(body).value]
+        except msgspec.ValidationError:
+            pass  # a single record opening with "@odata.context", as a GET returns it
+    record = _GRAPH.decode(body)
+    if record.properties:
+        return [_monitor(_ONE_MONITOR.decode(body))]
+    return [_graph(record)]
+
+
+def _graph(r: GraphSignIn) -> SignIn:
+    # sniff(): createdDateTime, no properties, and one of the user or status keys. A null in
+    # any of them is left to the generic path, which tells null from absent.
+    if r.properties or r.created_date_time is None:
+        raise _Decline
+    if r.user_principal_name is None and r.user_id is None and r.status is None:
+        raise _Decline
+    _refuse_what_orjson_refuses(r)
+    return signin_from_struct(r)
+
+
+def _monitor(r: MonitorSignIn) -> SignIn:
+    # sniff() and monitor_signin() read the envelope keys in any case: when one is missing
+    # under Microsoft's spelling, another spelling may hold it, so the generic path decides.
+    if r.properties is None or r.time is None or r.caller_ip_address is None:
+        raise _Decline
+    if r.category is None or r.category.lower() not in USER_SIGNIN_CATEGORIES:
+        raise _Decline  # workload sign-ins and other categories: refused there, with a reason
+    if r.result_type is None or r.kind or r.start or r.table_time or r.table_source:
+        raise _Decline
+    _refuse_what_orjson_refuses(r.properties)
+    return signin_from_struct(
+        r.properties,
+        source_format=_MONITOR,
+        category=r.category,
+        fallback_time=r.time,
+        fallback_ip=r.caller_ip_address,
+        fallback_result=r.result_type,
+    )
+
+
+def _refuse_what_orjson_refuses(r: GraphSignIn) -> None:
+    """Decline a coordinate written as an integer beyond the double range (a 400-digit
+    latitude): msgspec decodes it as an int, orjson refuses the whole body as malformed."""
+    geo = r.location.geo_coordinates if r.location is not None else None
+    if geo is not None and (_beyond_double(geo.latitude) or _beyond_double(geo.longitude)):
+        raise _Decline
+
+
+def _beyond_double(value: object) -> bool:
+    return type(value) is int and value.bit_length() > 1024
+
+
+def _checked_body(data: bytes) -> bytes | None:
+    """The body msgspec may decode, or None where it would accept what orjson refuses."""
+    if type(data) is not bytes or len(data) > MAX_MESSAGE:
+        return None
+    data = data[3:] if data.startswith(_BOM) else data
+    # msgspec does not validate UTF-8 inside the fields it skips; orjson refuses the body.
+    if not data.isascii():
+        try:
+            data.decode()
+        except UnicodeDecodeError:
+            return None
+    return data
