@@ -136,6 +136,12 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10_000, help="background load, events/s")
     parser.add_argument("--seconds", type=float, default=20, help="length of the latency run")
     parser.add_argument("--no-stream", action="store_true", help="no broker figures")
+    parser.add_argument(
+        "--faust-only",
+        action="store_true",
+        help="broker figures: raw, run (memory) and faust only; no Redis run, no workers "
+        "runs (so no cost model), no latency runs",
+    )
     parser.add_argument("--no-growth", action="store_true", help="no 1k/10k/100k-user tenants")
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     args = parser.parse_args()
@@ -148,7 +154,7 @@ def main() -> int:
     figures["stage_us"] = {stage: round(cost * 1e6, 2) for stage, cost in costs.items()}
     say("per-stage CPU cost (µs per record):\n" + table(costs))
     if not args.no_stream:
-        figures.update(stream_run(sim, out, args.rate, args.seconds))
+        figures.update(stream_run(sim, out, args.rate, args.seconds, faust_only=args.faust_only))
         figures.update(cost_model(costs, figures))
     if not args.no_growth:
         figures.update(growth_figures(args.out))
@@ -220,7 +226,9 @@ def cost_model(costs: dict[str, float], figures: dict[str, object]) -> dict[str,
     return model
 
 
-def stream_run(sim: Simulation, out: Path, rate: float, seconds: float) -> dict[str, object]:
+def stream_run(
+    sim: Simulation, out: Path, rate: float, seconds: float, *, faust_only: bool = False
+) -> dict[str, object]:
     """On KAFKA_BOOTSTRAP_SERVERS if set, else on the embedded broker; Redis at REDIS_URL or
     the local default."""
     settings = load_settings(out / "correlator.yaml")
@@ -228,7 +236,14 @@ def stream_run(sim: Simulation, out: Path, rate: float, seconds: float) -> dict[
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if bootstrap:
         return stream_figures(
-            sim, settings, out, bootstrap=bootstrap, redis_url=redis_url, rate=rate, seconds=seconds
+            sim,
+            settings,
+            out,
+            bootstrap=bootstrap,
+            redis_url=redis_url,
+            rate=rate,
+            seconds=seconds,
+            faust_only=faust_only,
         )
     with EmbeddedBroker() as broker:
         return stream_figures(
@@ -239,6 +254,7 @@ def stream_run(sim: Simulation, out: Path, rate: float, seconds: float) -> dict[
             redis_url=redis_url,
             rate=rate,
             seconds=seconds,
+            faust_only=faust_only,
         )
 
 

@@ -1,9 +1,11 @@
 """Streaming figures for `make bench`, on one broker and the same simulated records.
 
 - raw_eps: confluent-kafka consume + orjson decode of the raw topics (the practical limit);
-- run_memory_eps / run_redis_eps: the job (both stages, one process) end to end;
+- run_memory_eps / run_redis_eps: the job (all three stages, one process) end to end;
 - workers_eps / workers_redis_eps: `correlator run --workers N` (separate processes) for
   N = 1 and 2, with memory and with Redis state;
+- faust_bare_eps / faust_runtime_eps: a bare faust agent, and the faust runtime end to end
+  (see faust_bench.py), on the same raw topics as raw_eps and run_memory_eps;
 - latency: from producing an attacker's sign-in to its alert on the alerts topic, while a
   steady background load is streamed at a fixed rate: at ``--rate`` and at 80 % of one
   worker's measured capacity.
@@ -21,9 +23,10 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import faust_bench  # sibling scripts: `make bench` runs from this folder
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
-from probes import build_probes  # a sibling script: `make bench` runs from this folder
+from probes import build_probes
 from scale import free_ports, job_command, wait_assigned, workers_rate
 
 from correlator.config import Settings
@@ -100,8 +103,8 @@ def job_rate(bootstrap: str, run: RunSettings, settings: Settings, expected: int
     """Events/s of `correlator run --stage all`, from its first consumed batch to the last commit
     of the correlate stage (the group join before the first batch is not counted)."""
     runner = Runner(run, settings, bootstrap=bootstrap)
-    normalize, correlate = runner.normalizer, runner.correlator
-    assert normalize is not None and correlate is not None
+    normalize, correlate, keyed = runner.normalizer, runner.correlator, runner.keyed
+    assert normalize is not None and correlate is not None and keyed is not None
     started = 0.0
     try:
         while True:
@@ -112,6 +115,7 @@ def job_rate(bootstrap: str, run: RunSettings, settings: Settings, expected: int
             if (
                 normalize.stats.committed_messages >= expected
                 and correlate.stats.committed_messages >= events
+                and keyed.stats.committed_messages >= correlate.forwarded
             ):
                 return expected / (time.perf_counter() - started)
     finally:
@@ -275,17 +279,21 @@ def stream_figures(
     redis_url: str | None,
     rate: float,
     seconds: float,
-) -> dict[str, float]:
+    faust_only: bool = False,
+) -> dict[str, object]:
+    """The figures above, the job reading its settings from ``out``/correlator.yaml. With
+    ``faust_only``: raw_eps, run_memory_eps and the faust figures, nothing else."""
+    config = out / "correlator.yaml"
     messages = tenant_messages(sim)
-    figures: dict[str, float] = {}
+    figures: dict[str, object] = {}
     run = fresh_run(bootstrap)
     produce(bootstrap, messages, run)
     figures["raw_eps"] = raw_rate(bootstrap, run, len(messages))
-    figures["run_memory_eps"] = job_rate(bootstrap, run, settings, len(messages))
-    say(
-        f"raw consume+decode {figures['raw_eps']:,.0f}/s; run (memory) "
-        f"{figures['run_memory_eps']:,.0f}/s"
-    )
+    figures["run_memory_eps"] = memory_eps = job_rate(bootstrap, run, settings, len(messages))
+    say(f"raw consume+decode {figures['raw_eps']:,.0f}/s; run (memory) {memory_eps:,.0f}/s")
+    figures.update(faust_figures(bootstrap, messages, run, config))
+    if faust_only:
+        return figures
     if redis_url:
         run = fresh_run(bootstrap, state=redis_url)
         produce(bootstrap, messages, run)
@@ -300,13 +308,12 @@ def stream_figures(
     ) + timedelta(days=1)
     probes = build_probes(sim, 20, start)
     background = [m for m in messages if m[0] == "signins"]
-    config = out / "correlator.yaml"
     workers = figures.get("workers_eps")
     rates: dict[int, float] = (
         {int(n): float(eps) for n, eps in workers.items()} if isinstance(workers, dict) else {}
     )
     # 80 % of one worker's capacity (`run --workers 1`, memory state): a queue must not build.
-    load = round(0.8 * (rates.get(1) or float(figures["run_memory_eps"])))
+    load = round(0.8 * (rates.get(1) or memory_eps))
     delays = latency(bootstrap, config, background, probes, load, seconds)
     say(f"alert latency at {load:,} events/s (80 % of one worker): {summary(delays)}")
     figures["latency_rate_eps_at_80pct"] = load
@@ -323,6 +330,26 @@ def stream_figures(
     figures["latency_p99_s"] = round(percentile(delays, 0.99), 3)
     figures["latency_alerts"] = len(delays)
     return figures
+
+
+def faust_figures(
+    bootstrap: str, messages: list[Message], run: RunSettings, config: Path
+) -> dict[str, float]:
+    """The bare faust agent on the raw topics the native job read, then the faust runtime on
+    a fresh copy of them (its outputs must not mix with the native job's)."""
+    bare = faust_bench.measure("bare", bootstrap, run.group_id, len(messages), config)
+    fresh = fresh_run(bootstrap)
+    produce(bootstrap, messages, fresh)
+    runtime = faust_bench.measure("runtime", bootstrap, fresh.group_id, len(messages), config)
+    say(
+        f"faust: bare agent (consume+decode) {bare:,.0f}/s; faust runtime {runtime:,.0f}/s "
+        f"({runtime / bare:.2f}x bare)"
+    )
+    return {
+        "faust_bare_eps": round(bare),
+        "faust_runtime_eps": round(runtime),
+        "faust_runtime_vs_bare": round(runtime / bare, 3),
+    }
 
 
 def workers_figures(

@@ -34,6 +34,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     demo.add_argument("--partitions", type=POSITIVE, default=4)
     demo.add_argument("--no-color", action="store_true")
     demo.set_defaults(func=cmd_demo)
+    from correlator import cli_faust
+
+    cli_faust.add_parser(sub, _run_options)
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:

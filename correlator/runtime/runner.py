@@ -10,13 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from correlator.config import Settings
-from correlator.engine.engine import Engine
-from correlator.engine.keyed import KEY_CODEC
-from correlator.engine.repository import CachedStates, MemoryStates, state_horizon_ms
 from correlator.errors import StoreUnavailable, TransientError
-from correlator.metrics import STATS_INTERVAL_MS, JobMetrics, sampled_size
+from correlator.metrics import STATS_INTERVAL_MS, JobMetrics
 from correlator.runconfig import RunSettings
 from correlator.runtime.align import Alignment
+from correlator.runtime.assembly import build_keyed, build_user_engine, track_state
 from correlator.runtime.broker import create_topics
 from correlator.runtime.clients import (
     TrackedProducer,
@@ -32,8 +30,8 @@ from correlator.runtime.keyed_stage import KeyedWorker
 from correlator.runtime.normalize_stage import NormalizeWorker
 from correlator.runtime.progress import RedisProgress
 from correlator.runtime.worker import BatchWorker
-from correlator.state import StateStore, open_store
-from correlator.wiring import build_engine, build_keyed_engine, build_normalizer
+from correlator.state import StateStore
+from correlator.wiring import build_normalizer
 
 log = logging.getLogger(__name__)
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://")
@@ -145,7 +143,7 @@ class Runner:
             )
             self.workers.append(self.normalizer)
         if self.run.stage in ("all", "correlate"):
-            engine = self._engine()
+            engine, self.store = build_user_engine(self.run, self.settings)
             self.correlator = CorrelateWorker(
                 self._consumer("correlate"),
                 self.producer,
@@ -166,7 +164,7 @@ class Runner:
                 self.correlator.consumer, self._ahead_ms, progress=self._progress("correlate")
             )
             self.workers.append(self.correlator)
-            self._track_state(engine)
+            track_state(self.metrics, engine, self.store)
         if self.run.stage in ("all", "keyed"):
             self.keyed = self._keyed_worker(common)
             self.workers.append(self.keyed)
@@ -185,15 +183,7 @@ class Runner:
         return self.settings.detection.lateness_ms // 4
 
     def _keyed_worker(self, common: dict[str, float]) -> KeyedWorker:
-        store: StateStore | None = None
-        if self.run.state == "memory":
-            engine = build_keyed_engine(self.settings)
-        else:
-            # Its own namespace: phone numbers and agents never share a key with a user.
-            store = self.keyed_store = open_store(
-                self.run.state, namespace=f"{self.run.group_id}.keyed"
-            )
-            engine = build_keyed_engine(self.settings, states=CachedStates(store, codec=KEY_CODEC))
+        engine, self.keyed_store = build_keyed(self.run, self.settings)
         return KeyedWorker(
             self._consumer("keyed"),
             self.producer,
@@ -201,26 +191,10 @@ class Runner:
             keyed_engine=engine,
             alerts_topic=self.run.topics.alerts,
             dead_letters=self.dead_letters,
-            store=store,
+            store=self.keyed_store,
             job=self.run.group_id,
             **common,
         )
-
-    def _track_state(self, engine: Engine) -> None:
-        store, states = self.store, engine.states
-        if isinstance(states, MemoryStates):
-            self.metrics.track_state(lambda: sampled_size(states))
-        elif store is not None:
-            self.metrics.track_store(store.ping)
-            self.metrics.track_state(lambda: (store.count(), store.size_bytes()))
-
-    def _engine(self) -> Engine:
-        if self.run.state == "memory":
-            # The embedded default keeps decoded state in a dict: nothing to encode per batch.
-            horizon = state_horizon_ms(self.settings.detection)
-            return build_engine(self.settings, states=MemoryStates(horizon_ms=horizon))
-        self.store = open_store(self.run.state, namespace=self.run.group_id)
-        return build_engine(self.settings, states=CachedStates(self.store))
 
     def step(self) -> int:
         """One round over the stages; transient failures back off and are retried.

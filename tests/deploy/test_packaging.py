@@ -1,7 +1,8 @@
 """Every subcommand runs with the production install: nothing in correlator/ needs a dev extra.
 
 The image installs ``correlator`` without extras. Two checks: every third-party module the
-package imports belongs to a main dependency (or one of theirs); and the commands the image
+package imports belongs to a main dependency (or one of theirs), apart from the faust runtime's
+modules, which may import the ``faust`` extra; and the commands the image
 offers (``simulate``, then ``replay`` of what it wrote) run in a child process in which every
 module of a development-only distribution refuses to import.
 """
@@ -60,15 +61,38 @@ def _main() -> frozenset[str]:
     return _closure(frozenset(_name(d) for d in deps))
 
 
-def _dev_only() -> frozenset[str]:
+def _requirements(extra: str) -> list[str]:
+    """An extra's requirements, the project's own extras in it (``correlator[faust]``) expanded."""
     extras = _project()["optional-dependencies"]
     assert isinstance(extras, dict)
-    return _closure(frozenset(_name(d) for d in extras["dev"])) - _main()
+    found: list[str] = []
+    for text in extras[extra]:
+        if _name(text) == "correlator":
+            for inner in sorted(Requirement(text).extras):
+                found += _requirements(inner)
+        else:
+            found.append(text)
+    return found
 
 
-def _imported_modules() -> set[str]:
+def _extra(name: str) -> frozenset[str]:
+    """What an extra adds to the main install."""
+    return _closure(frozenset(_name(d) for d in _requirements(name))) - _main()
+
+
+def _dev_only() -> frozenset[str]:
+    return _extra("dev")
+
+
+# The faust runtime's own modules: the only ones that may import the `faust` extra.
+FAUST_RUNTIME = frozenset(PACKAGE.glob("runtime/faust_*.py"))
+
+
+def _imported_modules(*, faust_runtime: bool = False) -> set[str]:
     found: set[str] = set()
     for path in PACKAGE.rglob("*.py"):
+        if (path in FAUST_RUNTIME) != faust_runtime:
+            continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 found.update(alias.name.split(".")[0] for alias in node.names)
@@ -87,6 +111,16 @@ def test_every_import_is_a_main_dependency() -> None:
     main = _main()
     outside = {m: _distributions_of(m) for m in modules if not _distributions_of(m) & main}
     assert not outside, f"imported by correlator/ but not a main dependency: {outside}"
+
+
+def test_the_faust_extra_is_imported_by_the_faust_runtime_alone() -> None:
+    assert len(FAUST_RUNTIME) >= 5
+    modules = _imported_modules(faust_runtime=True)
+    assert "faust" in modules
+    allowed = _main() | _extra("faust")
+    outside = {m: _distributions_of(m) for m in modules if not _distributions_of(m) & allowed}
+    assert not outside, f"imported by the faust runtime, in no dependency or extra: {outside}"
+    assert "faust-streaming" not in _main()  # `pip install correlator` goes without it
 
 
 # Runs the CLI with a finder in front of sys.meta_path that refuses the blocked modules.
