@@ -37,7 +37,7 @@ from correlator.runtime.broker import create_topics
 from correlator.runtime.runner import Runner
 from correlator.runtime.topics import Topics
 from correlator.simulate import Simulation
-from correlator.sources import parse_record
+from correlator.sources import decode_payload, parse_record
 
 PARTITIONS = 3
 Message = tuple[str, bytes, bytes | None]
@@ -249,9 +249,18 @@ def summary(values: list[float]) -> str:
     )
 
 
-def tenant_messages(sim: Simulation) -> list[Message]:
-    """The tenant as raw messages in event-time order, keyed by user."""
+def tenant_messages(sim: Simulation, *, vpn: bool = False) -> list[Message]:
+    """The tenant as raw messages in event-time order, keyed by user; with ``vpn`` its VPN
+    gateway lines too (not JSON: the throughput figures decode the raw topics with orjson)."""
     keyed = []
+    for line in sim.vpn if vpn else []:
+        value = line.encode()
+        try:
+            event = parse_record(decode_payload(value)[0])[0]
+            order, key = event_order(event), event.user.encode()
+        except (InvalidRecord, IndexError):
+            order, key = (0, 0, ""), None
+        keyed.append((order, "vpn", value, key))
     topics = (
         ("signins", sim.signins),
         ("audits", sim.audits),
