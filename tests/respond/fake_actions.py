@@ -4,7 +4,8 @@
 ``POST /v1.0/identityProtection/riskyUsers/confirmCompromised`` and ``PATCH /v1.0/users/{id}``
 answer 204; ``GET /v1.0/users/{upn}`` resolves a UPN. Unknown users get Graph's 404 error
 body; ``deny`` paths get 403 ``Authorization_RequestDenied``; ``throttle`` answers 429 with
-``Retry-After`` so many times; ``gate`` holds revoke requests until it is set.
+``Retry-After`` so many times; ``fail`` answers paths with a fixed status and body; ``gate``
+holds revoke requests until it is set.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class ActionGraph(FakeGraph):
     deny: set[str] = field(default_factory=set)  # path substrings answered 403
     throttle: dict[str, int] = field(default_factory=dict)  # path substring -> 429s left
     gate: threading.Event | None = None
+    fail: dict[str, tuple[int, Any]] = field(default_factory=dict)  # path substring -> answer
+    revoke_answer: bool = True  # revokeSignInSessions' {"value": …}
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -48,6 +51,9 @@ class ActionGraph(FakeGraph):
                     return 429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": "2"}
         if any(part in path for part in self.deny):
             return 403, DENIED, {}
+        for part, (status, body_out) in self.fail.items():
+            if part in path:
+                return status, body_out, {}
         if method == "POST" and path == _CONFIRM:
             ids = body.get("userIds") if isinstance(body, dict) else None
             known = set(self.users.values())
@@ -65,7 +71,8 @@ class ActionGraph(FakeGraph):
         if method == "POST" and revoke:
             if self.gate is not None:
                 self.gate.wait(60)
-            return 200, {"@odata.context": "$metadata#Edm.Boolean", "value": True}, {}
+            answer = {"@odata.context": "$metadata#Edm.Boolean", "value": self.revoke_answer}
+            return 200, answer, {}
         if method == "PATCH" and not revoke and body == {"accountEnabled": False}:
             return 204, None, {}
         return 400, {"error": {"code": "BadRequest"}}, {}

@@ -90,6 +90,32 @@ def test_throttled_beyond_the_retries_is_reported_unavailable(graph: ActionGraph
     assert decoded(out[0].value)["results"]["revoke_sessions"] == "unavailable"
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "result"),
+    [
+        (401, {"error": {"code": "InvalidAuthenticationToken"}}, "forbidden"),
+        (500, {"error": {"code": "generalException"}}, "unavailable"),
+        (503, None, "unavailable"),
+        (400, {"error": {"code": "BadRequest"}}, "failed"),
+        (409, {"error": {"code": "Conflict"}}, "failed"),
+    ],
+)
+def test_other_answers_are_named_results(
+    graph: ActionGraph, tls: Tls, status: int, body: object, result: str
+) -> None:
+    graph.fail["revokeSignInSessions"] = (status, body)
+    out = responder(graph, tls, sleeps=Sleeps()).handle(alert("f1", ALICE), now_ms=1)
+    results = decoded(out[0].value)["results"]
+    assert results == {"revoke_sessions": result, "confirm_compromised": "done",
+                       "disable_account": "done"}  # fmt: skip
+
+
+def test_a_revoke_graph_answers_false_is_failed(graph: ActionGraph, tls: Tls) -> None:
+    graph.revoke_answer = False
+    out = responder(graph, tls).handle(alert("f1", ALICE), now_ms=1)
+    assert decoded(out[0].value)["results"]["revoke_sessions"] == "failed"
+
+
 def test_dry_run_sends_nothing(graph: ActionGraph, tls: Tls) -> None:
     policy = dataclasses.replace(ACT, dry_run=True)
     out = responder(graph, tls, policy).handle(alert("f1", ALICE), now_ms=1)
