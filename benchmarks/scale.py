@@ -27,7 +27,7 @@ from confluent_kafka import Consumer, TopicPartition
 from correlator.engine.repository import MemoryStates
 from correlator.engine.state import decode_state, encode_state
 from correlator.runconfig import TOPIC_FIELDS, RunSettings
-from correlator.runtime.broker import free_port
+from correlator.runtime.broker import free_port, messages_on
 from correlator.state.redis import RedisStore
 
 GROWTH_USERS = (1_000, 10_000, 100_000)
@@ -54,17 +54,6 @@ def committed(bootstrap: str, group: str, topics: tuple[str, ...], partitions: i
     try:
         wanted = [TopicPartition(t, p) for t in topics for p in range(partitions)]
         return sum(max(tp.offset, 0) for tp in consumer.committed(wanted, 10))
-    finally:
-        consumer.close()
-
-
-def high_watermarks(bootstrap: str, topic: str, partitions: int) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-watermarks"})
-    try:
-        return sum(
-            consumer.get_watermark_offsets(TopicPartition(topic, p), 10)[1]
-            for p in range(partitions)
-        )
     finally:
         consumer.close()
 
@@ -96,7 +85,7 @@ def workers_rate(
             if done >= expected:
                 break
             time.sleep(0.05)
-        events = high_watermarks(bootstrap, run.topics.events, partitions)
+        events = messages_on(bootstrap, run.topics.events)
         while committed(bootstrap, correlate, (run.topics.events,), partitions) < events:
             time.sleep(0.05)
         return (expected - first) / (time.perf_counter() - started)

@@ -50,7 +50,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from correlator.errors import CorrelatorError
@@ -292,3 +292,47 @@ def _wait_visible(admin: AdminClient, names: set[str], deadline: float) -> None:
         if time.monotonic() > deadline:
             raise BrokerError(f"topics not visible in metadata in time: {sorted(missing)}")
         time.sleep(0.05)
+
+
+def messages_on(bootstrap: str, topic: str, timeout_s: float = 10.0) -> int:
+    """How many messages ``topic`` holds, on any broker.
+
+    Read rather than taken from the high watermarks, which Tansu reports as the last record
+    batch's base offset plus one (see above): each partition is read from just below its mark
+    to its end. A caller that waited for a stage to commit up to the marks stopped it with the
+    last batch unread.
+    """
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"correlator-count-{time.time_ns()}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            **client_logging(bootstrap),
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions
+        ends: dict[int, int] = {}
+        starts: list[TopicPartition] = []
+        for partition in partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout_s)
+            ends[partition] = max(high, 0)
+            if high > 0:
+                starts.append(TopicPartition(topic, partition, max(high - 1, low)))
+        reading = {tp.partition for tp in starts}
+        consumer.assign(starts)
+        deadline = time.monotonic() + timeout_s
+        while reading and time.monotonic() < deadline:
+            for message in consumer.consume(500, 0.2):
+                error = message.error()
+                partition = message.partition() or 0
+                if error is None:
+                    ends[partition] = max(ends[partition], (message.offset() or 0) + 1)
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    reading.discard(partition)
+        if reading:
+            raise BrokerError(f"{topic}: partitions {sorted(reading)} not read to their end")
+        return sum(ends.values())
+    finally:
+        consumer.close()

@@ -16,7 +16,13 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from correlator.runtime.broker import BrokerError, EmbeddedBroker, create_topics, free_port
+from correlator.runtime.broker import (
+    BrokerError,
+    EmbeddedBroker,
+    create_topics,
+    free_port,
+    messages_on,
+)
 
 # Tansu's quirk: a group whose member vanished waits out the session timeout; keep it short.
 CONSUMER = {
@@ -132,6 +138,20 @@ def test_produce_consume_round_trip(
     assert sorted(m.value() or b"" for m in got) == sorted(f"event-{i}".encode() for i in range(9))
     # Keyed records land on one partition per key.
     assert len({(m.key(), m.partition()) for m in got}) == 3
+
+
+def test_messages_on_counts_every_message_whatever_the_watermarks_say(
+    kafka_bootstrap: str, kafka_topics: Topics
+) -> None:
+    topic = kafka_topics("counted", partitions=3)
+    empty = kafka_topics("empty", partitions=2)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 50})
+    for batch in (10, 5):  # two batches per partition at most, by key
+        for i in range(batch):
+            producer.produce(topic, b"x", key=b"%d" % (i % 2))
+        producer.flush(10)
+    assert messages_on(kafka_bootstrap, topic) == 15
+    assert messages_on(kafka_bootstrap, empty) == 0
 
 
 def test_group_commit_and_resume(

@@ -20,11 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
 from correlator.config import HOUR_MS
 from correlator.runconfig import RunSettings
-from correlator.runtime.broker import EmbeddedBroker, free_port
+from correlator.runtime.broker import EmbeddedBroker, free_port, messages_on
 from correlator.runtime.runner import Runner
 from correlator.runtime.service import readiness
 from tests.conftest import RedisServer, TopicFactory
@@ -107,14 +106,8 @@ def record(table: list[Outcome], outcome: Outcome) -> Outcome:
 
 
 def count(bootstrap: str, topic: str) -> int:
-    """Messages on ``topic`` (the sum of its partitions' high watermarks)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"count-{time.time_ns()}"})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        marks = [consumer.get_watermark_offsets(TopicPartition(topic, p), 10) for p in partitions]
-        return sum(high for _, high in marks)
-    finally:
-        consumer.close()
+    """Messages on ``topic``, read to its real end (see ``messages_on``)."""
+    return messages_on(bootstrap, topic)
 
 
 # -- undisturbed ----------------------------------------------------------------------------
