@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from confluent_kafka import Consumer, TopicPartition
 from correlator.engine.repository import MemoryStates
 from correlator.engine.state import decode_state, encode_state
 from correlator.runconfig import TOPIC_FIELDS, RunSettings
-from correlator.runtime.broker import free_port, messages_on
+from correlator.runtime.broker import free_port, free_ports, messages_on
 from correlator.state.redis import RedisStore
 
 GROWTH_USERS = (1_000, 10_000, 100_000)
@@ -92,23 +91,6 @@ def workers_rate(
     finally:
         job.terminate()
         job.wait(60)
-
-
-def free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free loopback ports."""
-    while True:
-        base = free_port()
-        if all(_bindable(base + i) for i in range(1, count)):
-            return base
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def wait_assigned(ports: list[int], partitions: int, timeout_s: float = 120) -> None:

@@ -5,7 +5,6 @@ killed master restarts with what it acknowledged."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,24 +13,15 @@ from pathlib import Path
 import pytest
 import redis
 
-from correlator.runtime.broker import free_port
+from correlator.runtime.broker import bindable, free_port
 
 
 def node_port() -> int:
     """A free port whose cluster bus port (+10000) is valid and free too."""
     while True:
         port = free_port()
-        if port + 10_000 <= 65_535 and _bindable(port + 10_000):
+        if port + 10_000 <= 65_535 and bindable(port + 10_000):
             return port
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 class ClusterNode:

@@ -48,6 +48,8 @@ class Progress(Protocol):
 
     def exchange(self, mine: Mapping[Key, int | None]) -> dict[Key, int | None]: ...
 
+    def close(self) -> None: ...
+
 
 @dataclass(slots=True)
 class Waiting(Generic[T]):
@@ -74,11 +76,8 @@ class Alignment(Generic[T]):
         self.buffers: dict[Key, deque[Waiting[T]]] = {}
         self.sizes: dict[Key, int] = {}
         self.paused: set[Key] = set()
-        self.assigned = 0
-        self.pauses = 0  # partitions paused because their buffer was full
         self.waited = 0  # records released later than the fetch that brought them
-        self.behind_others = False  # waiting for another member's partitions
-        self._held: set[Key] = set()  # this member's partitions
+        self._held: set[Key] = set()  # this member's partitions, as of the last release()
         self._floor: list[int] = []  # the other members' partitions' progress
         self._round = 0
         self._start: dict[Key, int] = {}  # where reading began, for partitions not read yet
@@ -112,7 +111,6 @@ class Alignment(Generic[T]):
             if self.progress is not None:  # only what is known is published
                 others = self.progress.exchange(self._mine(pending))
                 self._floor = [time for time in others.values() if time is not None]
-                self.behind_others = bool(self._floor) and self._ahead_of(min(self._floor))
         floor = self._floor
         if not self.buffers:
             return []
@@ -131,7 +129,7 @@ class Alignment(Generic[T]):
         """Each held partition's progress for the others: the oldest event time it may still
         hand on (its first waiting record, else its newest read), or None when caught up."""
         mine: dict[Key, int | None] = {}
-        for key in self._held | pending | self.buffers.keys():
+        for key in self._held | self.buffers.keys():  # pending partitions are held ones
             buffer = self.buffers.get(key)
             if buffer and buffer[0].time != EARLIEST:
                 mine[key] = buffer[0].time
@@ -141,23 +139,18 @@ class Alignment(Generic[T]):
                 mine[key] = None
         return mine
 
-    def _ahead_of(self, floor: int) -> bool:
-        heads = [buffer[0].time for buffer in self.buffers.values() if buffer]
-        return bool(heads) and min(heads) > floor + self.ahead_ms
-
     def apply(self) -> None:
         """Pause the partitions whose buffer is over their share, resume the drained ones."""
         try:
             if self._fresh:
                 self.consumer.resume(self._fresh)
                 self._fresh = []
-            share = max(self.budget_bytes // max(self.assigned, 1), 64 * RECORD_OVERHEAD)
+            share = max(self.budget_bytes // max(len(self._held), 1), 64 * RECORD_OVERHEAD)
             full = {key for key, size in self.sizes.items() if size > share}
             drained = {key for key in self.paused if self.sizes.get(key, 0) <= share // 2}
             pause, resume = full - self.paused, drained - full
             if pause:
                 self.consumer.pause([TopicPartition(t, p) for t, p in pause])
-                self.pauses += len(pause)
             if resume:
                 self.consumer.resume([TopicPartition(t, p) for t, p in resume])
         except KafkaException as exc:
@@ -169,7 +162,6 @@ class Alignment(Generic[T]):
         """Partitions given to this member: read from their committed offsets, unpaused."""
         for tp in partitions:
             self._forget((tp.topic, tp.partition))
-        self.assigned += len(partitions)
         # A partition paused before a rebalance may come back still paused; resumed on the next
         # apply(), as the assignment only takes effect after the rebalance callback returns.
         self._fresh.extend(partitions)
@@ -178,7 +170,6 @@ class Alignment(Generic[T]):
         """Partitions taken away: what waits for them is read again by their next owner."""
         for tp in partitions:
             self._forget((tp.topic, tp.partition))
-        self.assigned = max(self.assigned - len(partitions), 0)
 
     def rewind(self) -> None:
         """Outside a rebalance (the group refused a commit): drop what waits and seek each
@@ -190,6 +181,10 @@ class Alignment(Generic[T]):
             except KafkaException as exc:  # no longer ours: its next owner reads it
                 log.debug("alignment: cannot rewind %s[%d]: %s", key[0], key[1], exc)
             self._forget(key)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
 
     def _forget(self, key: Key) -> None:
         self.buffers.pop(key, None)

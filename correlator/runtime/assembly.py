@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from confluent_kafka import Consumer
+
 from correlator.config import Settings
 from correlator.engine.engine import Engine
 from correlator.engine.keyed import KEY_CODEC, KeyedEngine
 from correlator.engine.repository import CachedStates, MemoryStates, state_horizon_ms
 from correlator.metrics import JobMetrics, sampled_size
 from correlator.runconfig import RunSettings
-from correlator.state import StateStore, open_store
+from correlator.runtime.align import Alignment
+from correlator.state import StateStore, open_store, shared
 from correlator.wiring import build_engine, build_keyed_engine
 
 
@@ -38,3 +43,18 @@ def track_state(metrics: JobMetrics, engine: Engine, store: StateStore | None) -
     elif store is not None:
         metrics.track_store(store.ping)
         metrics.track_state(lambda: (store.count(), store.size_bytes()))
+
+
+def build_alignment(
+    consumer: Consumer, run: RunSettings, settings: Settings, board: str
+) -> Alignment[Any]:
+    """Records within a quarter of the lateness of each other, whatever order a backlog's
+    fetches come in; with a shared store, also of the stage's other workers (their progress on
+    ``board``, see ``runtime/progress.py``). Memory state means one worker."""
+    ahead_ms = settings.detection.lateness_ms // 4
+    if not shared(run.state):
+        return Alignment(consumer, ahead_ms)
+    # Imported here, as open_store does, so the embedded default never loads the Redis client.
+    from correlator.runtime.progress import RedisProgress
+
+    return Alignment(consumer, ahead_ms, progress=RedisProgress(run.state, board))

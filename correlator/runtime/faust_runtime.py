@@ -25,7 +25,12 @@ from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import JobMetrics
 from correlator.runconfig import RunSettings
 from correlator.runtime.align import Alignment
-from correlator.runtime.assembly import build_keyed, build_user_engine, track_state
+from correlator.runtime.assembly import (
+    build_alignment,
+    build_keyed,
+    build_user_engine,
+    track_state,
+)
 from correlator.runtime.clients import TrackedProducer
 from correlator.runtime.correlate_stage import CorrelateWorker
 from correlator.runtime.dlq import DeadLetters, message_limit
@@ -36,7 +41,6 @@ from correlator.runtime.faust_settings import app_id, app_settings
 from correlator.runtime.faust_transport import App
 from correlator.runtime.keyed_stage import KeyedWorker
 from correlator.runtime.normalize_stage import NormalizeWorker
-from correlator.runtime.progress import RedisProgress
 from correlator.runtime.runner import INITIAL_BACKOFF_S, MAX_BACKOFF_S, Health
 from correlator.runtime.service import readiness
 from correlator.runtime.worker import BatchWorker
@@ -77,7 +81,6 @@ class FaustRuntime:
         # the stage's alignment, engine and producer.
         self._locks: dict[str, asyncio.Lock] = {}
         self._streams: dict[str, Any] = {}  # each agent's stream, to acknowledge through
-        self._boards: list[RedisProgress] = []
         self._dead: DeadLetters | None = None
         self._backoff = INITIAL_BACKOFF_S
         self._build()
@@ -156,14 +159,8 @@ class FaustRuntime:
             self.workers.append(self.keyed)
 
     def _alignment(self, worker: BatchWorker[Any]) -> Alignment[Any]:
-        """Within a quarter of the lateness, whatever order a backlog's fetches come in; with
-        Redis state, in step with the other workers of the stage (``runtime/progress.py``)."""
-        progress = None
-        if self.run.state.startswith(("redis://", "rediss://")):
-            progress = RedisProgress(self.run.state, f"{app_id(self.run)}:p:{worker.name}")
-            self._boards.append(progress)
-        ahead_ms = self.settings.detection.lateness_ms // 4
-        return Alignment(worker.consumer, ahead_ms, progress=progress)
+        board = f"{app_id(self.run)}:p:{worker.name}"
+        return build_alignment(worker.consumer, self.run, self.settings, board)
 
     def _connect(self) -> None:
         for worker in self.workers:
@@ -328,5 +325,6 @@ class FaustRuntime:
         for store in (self.store, self.keyed_store):
             if store is not None:
                 store.close()
-        for board in self._boards:
-            board.close()
+        for worker in self.workers:
+            if worker.alignment is not None:
+                worker.alignment.close()

@@ -19,13 +19,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import redis
 from redis import exceptions as rx
 from redis.cluster import RedisCluster
 
-from correlator.state.redis_cluster import SCHEMES
+from correlator.state import CLUSTER_PREFIXES
+from correlator.state.redis_cluster import plain_url
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,12 @@ class RedisProgress:
         elsewhere, and an old view only makes this member wait longer, never run ahead.
         """
         now = self.clock()
-        if now - self._last < self.every_s:
-            return {k: v for k, v in self._others.items() if k not in mine}
-        self._last = now
-        now_ms = int(now * 1000)
+        if now - self._last >= self.every_s:
+            self._last = now
+            self._write_and_read(mine, int(now * 1000))
+        return {k: v for k, v in self._others.items() if k not in mine}
+
+    def _write_and_read(self, mine: Mapping[Key, int | None], now_ms: int) -> None:
         try:
             pipe = self._client.pipeline(transaction=False)
             if mine:
@@ -74,9 +76,8 @@ class RedisProgress:
             board = pipe.execute()[-2]
         except (rx.RedisError, OSError) as exc:
             log.debug("alignment: progress board %s unreadable: %s", self.board, exc)
-            return {k: v for k, v in self._others.items() if k not in mine}
+            return
         self._others = _parse(board, now_ms - self.stale_ms)
-        return {k: v for k, v in self._others.items() if k not in mine}
 
     def close(self) -> None:
         self._client.close()
@@ -84,11 +85,8 @@ class RedisProgress:
 
 def _connect(url: str) -> Any:
     """The board lives in the state's Redis; one hash, so one slot on a cluster."""
-    parts = urlsplit(url)
-    scheme = SCHEMES.get(parts.scheme)
-    if scheme is not None:
-        plain = parts._replace(scheme=scheme).geturl()
-        return RedisCluster.from_url(plain, socket_timeout=2.0, socket_connect_timeout=2.0)
+    if url.startswith(CLUSTER_PREFIXES):
+        return RedisCluster.from_url(plain_url(url), socket_timeout=2.0, socket_connect_timeout=2.0)
     return redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
 
 

@@ -13,8 +13,12 @@ from correlator.config import Settings
 from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import STATS_INTERVAL_MS, JobMetrics
 from correlator.runconfig import RunSettings
-from correlator.runtime.align import Alignment
-from correlator.runtime.assembly import build_keyed, build_user_engine, track_state
+from correlator.runtime.assembly import (
+    build_alignment,
+    build_keyed,
+    build_user_engine,
+    track_state,
+)
 from correlator.runtime.broker import create_topics
 from correlator.runtime.clients import (
     TrackedProducer,
@@ -28,13 +32,11 @@ from correlator.runtime.dlq import DeadLetters, message_limit
 from correlator.runtime.kafka_log import gate_for
 from correlator.runtime.keyed_stage import KeyedWorker
 from correlator.runtime.normalize_stage import NormalizeWorker
-from correlator.runtime.progress import RedisProgress
 from correlator.runtime.worker import BatchWorker
 from correlator.state import StateStore
 from correlator.wiring import build_normalizer
 
 log = logging.getLogger(__name__)
-REDIS_SCHEMES = ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://")
 
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
@@ -71,7 +73,6 @@ class Runner:
         self._backoff = INITIAL_BACKOFF_S
         self._store_down: float | None = None  # since when the state store has not answered
         self._quiet = True  # the last round handled nothing
-        self._boards: list[RedisProgress] = []
         self._store_answered, self._next_store_check = True, 0.0  # the idle job's last ping
         self.metrics = metrics if metrics is not None else JobMetrics()
         detection = settings.detection
@@ -137,9 +138,8 @@ class Runner:
                 dead_letters=self.dead_letters,
                 **common,
             )
-            # Within a quarter of the lateness, whatever order a backlog's fetches come in.
-            self.normalizer.alignment = Alignment(
-                self.normalizer.consumer, self._ahead_ms, progress=self._progress("normalize")
+            self.normalizer.alignment = build_alignment(
+                self.normalizer.consumer, self.run, self.settings, self._board("normalize")
             )
             self.workers.append(self.normalizer)
         if self.run.stage in ("all", "correlate"):
@@ -160,8 +160,8 @@ class Runner:
             # user's), but what it forwards does: a keyed stage's key (a number, an agent, the
             # tenant) gathers events of users on every events partition, so those partitions
             # must be read in step, or a key's events arrive days apart on a catch-up.
-            self.correlator.alignment = Alignment(
-                self.correlator.consumer, self._ahead_ms, progress=self._progress("correlate")
+            self.correlator.alignment = build_alignment(
+                self.correlator.consumer, self.run, self.settings, self._board("correlate")
             )
             self.workers.append(self.correlator)
             track_state(self.metrics, engine, self.store)
@@ -169,18 +169,8 @@ class Runner:
             self.keyed = self._keyed_worker(common)
             self.workers.append(self.keyed)
 
-    def _progress(self, stage: str) -> RedisProgress | None:
-        """With Redis state, members of a stage keep in event-time step across the group (more
-        than one worker needs Redis state anyway); memory state means one worker."""
-        if not self.run.state.startswith(REDIS_SCHEMES):
-            return None
-        board = RedisProgress(self.run.state, f"{self.run.group_id}:p:{stage}")
-        self._boards.append(board)
-        return board
-
-    @property
-    def _ahead_ms(self) -> int:
-        return self.settings.detection.lateness_ms // 4
+    def _board(self, stage: str) -> str:
+        return f"{self.run.group_id}:p:{stage}"
 
     def _keyed_worker(self, common: dict[str, float]) -> KeyedWorker:
         engine, self.keyed_store = build_keyed(self.run, self.settings)
@@ -291,5 +281,3 @@ class Runner:
         for store in (self.store, self.keyed_store):
             if store is not None:
                 store.close()
-        for board in self._boards:
-            board.close()

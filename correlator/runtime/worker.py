@@ -217,6 +217,8 @@ class BatchWorker(ABC, Generic[P]):
             self.producer.flush()
         finally:
             self.consumer.close()
+            if self.alignment is not None:
+                self.alignment.close()
 
     # -- rebalancing ----------------------------------------------------------------------------
 

@@ -6,7 +6,15 @@ from correlator.errors import ConfigError
 from correlator.state.base import StateStore
 from correlator.state.memory import MemoryStore
 
-__all__ = ["MemoryStore", "StateStore", "open_store"]
+__all__ = ["MemoryStore", "StateStore", "open_store", "shared"]
+
+CLUSTER_PREFIXES = ("redis+cluster://", "rediss+cluster://")
+REDIS_PREFIXES = ("redis://", "rediss://")
+
+
+def shared(spec: str) -> bool:
+    """Is ``spec`` a store the members of a group share (Redis, plain or Cluster)?"""
+    return spec.startswith(REDIS_PREFIXES + CLUSTER_PREFIXES)
 
 
 def open_store(
@@ -19,11 +27,11 @@ def open_store(
     """
     if spec == "memory":
         return MemoryStore()
-    if spec.startswith(("redis+cluster://", "rediss+cluster://")):
+    if spec.startswith(CLUSTER_PREFIXES):
         from correlator.state.redis_cluster import RedisClusterStore
 
         return RedisClusterStore(spec, namespace=namespace)
-    if spec.startswith(("redis://", "rediss://")):
+    if spec.startswith(REDIS_PREFIXES):
         # Imported here so the embedded default never needs the redis client loaded.
         from correlator.state.redis import RedisStore
 

@@ -31,6 +31,15 @@ from correlator.state.redis import RedisStore
 SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
 
+def plain_url(url: str) -> str:
+    """The seed node's URL as redis-py reads it: ``redis+cluster://`` becomes ``redis://``."""
+    parts = urlsplit(url)
+    scheme = SCHEMES.get(parts.scheme)
+    if scheme is None:
+        raise ConfigError(f"not a Redis Cluster URL: {parts.scheme}://…")
+    return parts._replace(scheme=scheme).geturl()
+
+
 class RedisClusterStore(RedisStore):
     def __init__(
         self,
@@ -49,13 +58,9 @@ class RedisClusterStore(RedisStore):
 
     def _connect(self, url: str, socket_timeout: float) -> Any:
         parts = urlsplit(url)
-        scheme = SCHEMES.get(parts.scheme)
-        if scheme is None:
-            raise ConfigError(f"not a Redis Cluster URL: {parts.scheme}://…")
-        plain = parts._replace(scheme=scheme).geturl()
         self._where = f"cluster {parts.hostname}:{parts.port or 6379}"
         return RedisCluster.from_url(
-            plain,
+            plain_url(url),
             socket_timeout=socket_timeout,
             socket_connect_timeout=socket_timeout,
             # Bounded: the runtime backs off and retries whole batches itself.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
 
 import orjson
@@ -92,13 +94,48 @@ def alerts_of(messages: list[Message]) -> dict[str, dict[str, object]]:
 
 
 def drive(runner: Runner, done: Callable[[], bool], timeout_s: float = 90.0) -> None:
-    """Step the runner in this thread until ``done`` holds (and the stages are idle)."""
+    """Step the runner in this thread until ``done`` holds (and the stages are idle).
+
+    ``done`` is asked after a round with nothing to do, or once a second while the job is
+    busy: a predicate that counts on the broker would otherwise slow every round it checks.
+    """
     deadline = time.monotonic() + timeout_s
+    next_check = 0.0
     while time.monotonic() < deadline:
-        runner.step()
-        if done() and not any(w.busy for w in runner.workers):
+        handled = runner.step()
+        now = time.monotonic()
+        if (handled and now < next_check) or any(w.busy for w in runner.workers):
+            continue
+        next_check = now + 1.0
+        if done():
             return
     raise AssertionError("the job did not finish in time")
+
+
+def drive_to_the_end(runner: Runner, produced: int) -> None:
+    """Until every stage has committed all it was given: the raw records, the events they
+    became and what the user stage forwarded."""
+    normalize, correlate, keyed = runner.normalizer, runner.correlator, runner.keyed
+    assert normalize is not None and correlate is not None and keyed is not None
+    drive(
+        runner,
+        lambda: (
+            normalize.stats.committed_messages >= produced
+            and correlate.stats.committed_messages >= sum(normalize.events.values())
+            and keyed.stats.committed_messages >= correlate.forwarded
+        ),
+    )
+
+
+def assigned_partitions(port: int, stage: str) -> float:
+    """What a job's /metrics on ``port`` says the stage holds (0 while it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return 0.0
+    found = re.search(rf'correlator_assigned_partitions\{{stage="{stage}"\}} (\S+)', text)
+    return float(found.group(1)) if found else 0.0
 
 
 def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:

@@ -28,7 +28,14 @@ from correlator.runtime.faust_bridge import librdkafka_partitioner
 from correlator.runtime.faust_settings import app_id
 from correlator.runtime.runner import Runner
 from tests.conftest import TopicFactory, _delete_topics
-from tests.runtime.harness import alerts_of, committed, drive, produce, read_topic, run_settings
+from tests.runtime.harness import (
+    alerts_of,
+    committed,
+    drive_to_the_end,
+    produce,
+    read_topic,
+    run_settings,
+)
 from tests.runtime.tenant import Tenant, make_tenant, published_alerts
 from tests.runtime.test_process import PARTITIONS, start, wait_for
 
@@ -119,17 +126,8 @@ def native_run(
     run = run_settings(topics, partitions=PARTITIONS)
     produced = produce(bootstrap, with_poison(run, tenant))
     runner = Runner(run, tenant.settings, bootstrap=bootstrap)
-    normalize, correlate, keyed = runner.normalizer, runner.correlator, runner.keyed
-    assert normalize is not None and correlate is not None and keyed is not None
     try:
-        drive(
-            runner,
-            lambda: (
-                normalize.stats.committed_messages >= produced
-                and correlate.stats.committed_messages >= sum(normalize.events.values())
-                and keyed.stats.committed_messages >= correlate.forwarded
-            ),
-        )
+        drive_to_the_end(runner, produced)
     finally:
         runner.close()
     alerts = published_alerts(alerts_of(read_topic(bootstrap, run.topics.alerts)))

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +26,14 @@ from correlator.runtime.broker import EmbeddedBroker, free_port, messages_on
 from correlator.runtime.runner import Runner
 from correlator.runtime.service import readiness
 from tests.conftest import RedisServer, TopicFactory
-from tests.runtime.harness import committed, drive, produce, read_topic, run_settings
+from tests.runtime.harness import (
+    assigned_partitions,
+    committed,
+    drive,
+    produce,
+    read_topic,
+    run_settings,
+)
 from tests.runtime.scenario import OUTCOMES, Digest, Outcome, compare, replay_digests
 from tests.runtime.tenant import Tenant, make_tenant
 from tests.runtime.test_process import command, start, wait_for
@@ -83,12 +89,12 @@ def downstream_done(bootstrap: str, run: RunSettings, group: str, last: str = "k
     """The correlate stage has committed the whole events topic, then (unless ``last`` is
     correlate) the keyed stage the whole keyed topic, counted after the first: correlate
     forwards before it commits."""
-    events = count(bootstrap, run.topics.events)
+    events = messages_on(bootstrap, run.topics.events)
     if committed(bootstrap, f"{group}.correlate", run.topics.events, PARTITIONS) < events:
         return False
     if last == "correlate":
         return True
-    keyed = count(bootstrap, run.topics.keyed)
+    keyed = messages_on(bootstrap, run.topics.keyed)
     return committed(bootstrap, f"{group}.keyed", run.topics.keyed, PARTITIONS) >= keyed
 
 
@@ -103,11 +109,6 @@ def dead_reasons(bootstrap: str, run: RunSettings) -> dict[str, int]:
 def record(table: list[Outcome], outcome: Outcome) -> Outcome:
     table.append(outcome)
     return outcome
-
-
-def count(bootstrap: str, topic: str) -> int:
-    """Messages on ``topic``, read to its real end (see ``messages_on``)."""
-    return messages_on(bootstrap, topic)
 
 
 # -- undisturbed ----------------------------------------------------------------------------
@@ -241,7 +242,7 @@ def test_redis_sigkill_after_alerts_redelivers_identical_alerts(
     first = start(args, log)
     caught = False
     try:
-        wait_for(lambda: count(kafka_bootstrap, run.topics.alerts) > 0, 120, "a first alert")
+        wait_for(lambda: messages_on(kafka_bootstrap, run.topics.alerts) > 0, 120, "a first alert")
         # Each freeze catches the job at its next store call: a batch's first read (no alert
         # can follow) or its write after the alerts went out (what this test needs). The job
         # runs only between freezes, so the attempts sample batch after batch until one hits.
@@ -249,10 +250,10 @@ def test_redis_sigkill_after_alerts_redelivers_identical_alerts(
         # cannot have happened; a freeze shorter than the client's timeout is no outage.
         for _attempt in range(200):
             server.pause()
-            before = count(kafka_bootstrap, run.topics.alerts)
+            before = messages_on(kafka_bootstrap, run.topics.alerts)
             deadline = time.monotonic() + 1.5
             while not caught and time.monotonic() < deadline:
-                caught = count(kafka_bootstrap, run.topics.alerts) > before
+                caught = messages_on(kafka_bootstrap, run.topics.alerts) > before
                 time.sleep(0.1)
             if caught:
                 break
@@ -277,18 +278,6 @@ def test_redis_sigkill_after_alerts_redelivers_identical_alerts(
     assert outcome.equal, f"{outcome}\ndead letters: {dead_reasons(kafka_bootstrap, run)}"
 
 
-def assigned(port: int) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
-            text = reply.read().decode()
-    except OSError:
-        return 0
-    for line in text.splitlines():
-        if line.startswith('correlator_assigned_partitions{stage="correlate"}'):
-            return int(float(line.split()[-1]))
-    return 0
-
-
 def test_two_workers_one_killed_mid_stream(
     kafka_bootstrap: str,
     kafka_topics: TopicFactory,
@@ -309,14 +298,20 @@ def test_two_workers_one_killed_mid_stream(
         for port, log in zip(ports, logs, strict=True)
     ]
     try:
-        wait_for(lambda: all(assigned(p) > 0 for p in ports), 90, "both workers to hold events")
-        wait_for(lambda: count(kafka_bootstrap, run.topics.alerts) > 0, 120, "a first alert")
+        wait_for(
+            lambda: all(assigned_partitions(p, "correlate") > 0 for p in ports),
+            90,
+            "both workers to hold events",
+        )
+        wait_for(lambda: messages_on(kafka_bootstrap, run.topics.alerts) > 0, 120, "a first alert")
         assert all(job.poll() is None for job in jobs)
         jobs[0].send_signal(signal.SIGKILL)
         jobs[0].wait(10)
         assert not job_done(kafka_bootstrap, run, produced), "killed too late to prove anything"
         wait_for(lambda: job_done(kafka_bootstrap, run, produced), 480, "the surviving worker")
-        assert assigned(ports[1]) == PARTITIONS, "the survivor did not take the partitions over"
+        assert assigned_partitions(ports[1], "correlate") == PARTITIONS, (
+            "the survivor did not take the partitions over"
+        )
         stop_job(jobs[1], logs[1])
     finally:
         for job in jobs:
@@ -357,7 +352,7 @@ def test_broker_down_for_60_s(
     thread = threading.Thread(target=_run, args=(runner, errors), daemon=True)
     thread.start()
     try:
-        wait_for(lambda: count(bootstrap, run.topics.alerts) > 0, 120, "a first alert")
+        wait_for(lambda: messages_on(bootstrap, run.topics.alerts) > 0, 120, "a first alert")
         wait_for(lambda: readiness(runner)[0], 30, "the job to be ready")
         proxy.cut()
         cut_at = time.monotonic()

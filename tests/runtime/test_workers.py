@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from correlator.runconfig import RunSettings
-from correlator.runtime.broker import free_port
+from correlator.runtime.broker import free_ports
 from tests.conftest import TopicFactory
-from tests.runtime.harness import alerts_of, produce, read_topic, run_settings
+from tests.runtime.harness import alerts_of, assigned_partitions, produce, read_topic, run_settings
 from tests.runtime.tenant import Tenant, make_tenant, published_alerts
 from tests.runtime.test_process import (
     PARTITIONS,
@@ -29,27 +27,6 @@ from tests.runtime.test_process import (
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
     return make_tenant(tmp_path_factory.mktemp("tenant"), users=30, days=7, seed=5)
-
-
-def two_free_ports() -> int:
-    while True:
-        base = free_port()
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", base + 1))
-            except OSError:
-                continue
-        return base
-
-
-def assigned(port: int, stage: str) -> float:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
-            text = answer.read().decode()
-    except OSError:
-        return 0.0
-    found = re.search(rf'correlator_assigned_partitions\{{stage="{stage}"\}} (\S+)', text)
-    return float(found.group(1)) if found else 0.0
 
 
 def workers_command(run: RunSettings, bootstrap: str, config: Path, port: int) -> list[str]:
@@ -67,14 +44,14 @@ def test_two_workers_share_the_group_and_stop_together(
     run = run_settings(kafka_topics, partitions=PARTITIONS)
     run = RunSettings(**{**run.__dict__, "state": redis_url, "group_id": redis_namespace})
     produced = produce(kafka_bootstrap, tenant.messages(run.topics))
-    port, log = two_free_ports(), tmp_path / "job.log"
+    port, log = free_ports(2), tmp_path / "job.log"
     job = start(
         workers_command(run, kafka_bootstrap, tenant.directory / "correlator.yaml", port), log
     )
     try:
         # Each worker holds some of the raw partitions: one group, two members.
         wait_for(
-            lambda: all(assigned(p, "normalize") > 0 for p in (port, port + 1)),
+            lambda: all(assigned_partitions(p, "normalize") > 0 for p in (port, port + 1)),
             90,
             "both workers assigned",
         )
@@ -94,13 +71,13 @@ def test_a_dead_worker_takes_the_others_down(
     kafka_bootstrap: str, kafka_topics: TopicFactory, tenant: Tenant, tmp_path: Path
 ) -> None:
     run = run_settings(kafka_topics, partitions=PARTITIONS)
-    port, log = two_free_ports(), tmp_path / "job.log"
+    port, log = free_ports(2), tmp_path / "job.log"
     job = start(
         workers_command(run, kafka_bootstrap, tenant.directory / "correlator.yaml", port), log
     )
     try:
         wait_for(lambda: "worker 1 started" in log.read_text(), 30, "the workers")
-        wait_for(lambda: assigned(port + 1, "normalize") > 0, 90, "worker 1 assigned")
+        wait_for(lambda: assigned_partitions(port + 1, "normalize") > 0, 90, "worker 1 assigned")
         pids = [int(p) for p in re.findall(r"worker \d started \(pid (\d+)\)", log.read_text())]
         assert len(pids) == 2
         os.kill(pids[1], signal.SIGKILL)
