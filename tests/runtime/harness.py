@@ -94,20 +94,11 @@ def alerts_of(messages: list[Message]) -> dict[str, dict[str, object]]:
 
 
 def drive(runner: Runner, done: Callable[[], bool], timeout_s: float = 90.0) -> None:
-    """Step the runner in this thread until ``done`` holds (and the stages are idle).
-
-    ``done`` is asked after a round with nothing to do, or once a second while the job is
-    busy: a predicate that counts on the broker would otherwise slow every round it checks.
-    """
+    """Step the runner in this thread until ``done`` holds (and the stages are idle)."""
     deadline = time.monotonic() + timeout_s
-    next_check = 0.0
     while time.monotonic() < deadline:
-        handled = runner.step()
-        now = time.monotonic()
-        if (handled and now < next_check) or any(w.busy for w in runner.workers):
-            continue
-        next_check = now + 1.0
-        if done():
+        runner.step()
+        if done() and not any(w.busy for w in runner.workers):
             return
     raise AssertionError("the job did not finish in time")
 

@@ -38,6 +38,7 @@ from tests.runtime.scenario import OUTCOMES, Digest, Outcome, compare, replay_di
 from tests.runtime.tenant import Tenant, make_tenant
 from tests.runtime.test_process import command, start, wait_for
 from tests.support.proxy import CuttableProxy
+from tests.support.redis_gate import RedisWriteGate
 
 PARTITIONS = 3
 OUTAGE_S = 60
@@ -232,39 +233,33 @@ def test_redis_sigkill_after_alerts_redelivers_identical_alerts(
     tmp_path: Path,
 ) -> None:
     """Alerts are published, then the job is killed before it commits them: the restart must
-    publish them again, byte for byte, and lose nothing. To kill at that moment for certain,
-    the store is frozen: the batch's alerts go out, its state write and commit cannot."""
+    publish them again, byte for byte, and lose nothing. To kill at that moment for certain, a
+    proxy in front of Redis holds the state transaction of a batch whose alerts went out."""
     server = redis_server_factory()
-    run = settings(kafka_topics, state=server.url)
+    seen = [0]
+
+    def second_batch_with_alerts() -> bool:
+        """True at the state write of the second batch that published alerts (mid-stream)."""
+        now = messages_on(kafka_bootstrap, run.topics.alerts)
+        before, seen[0] = seen[0], now
+        return before > 0 and now > before
+
+    gate = RedisWriteGate(free_port(), ("127.0.0.1", server.port), second_batch_with_alerts)
+    gate.start()
+    run = settings(kafka_topics, state=gate.url)
     produced = produce(kafka_bootstrap, big_tenant.messages(run.topics))
     config = big_tenant.directory / "correlator.yaml"
     args, log = [*command(run, kafka_bootstrap, config), "--batch-size", "2000"], tmp_path / "job"
     first = start(args, log)
-    caught = False
     try:
-        wait_for(lambda: messages_on(kafka_bootstrap, run.topics.alerts) > 0, 120, "a first alert")
-        # Each freeze catches the job at its next store call: a batch's first read (no alert
-        # can follow) or its write after the alerts went out (what this test needs). The job
-        # runs only between freezes, so the attempts sample batch after batch until one hits.
-        # Counted once frozen, so an alert counted after it belongs to a batch whose state write
-        # cannot have happened; a freeze shorter than the client's timeout is no outage.
-        for _attempt in range(200):
-            server.pause()
-            before = messages_on(kafka_bootstrap, run.topics.alerts)
-            deadline = time.monotonic() + 1.5
-            while not caught and time.monotonic() < deadline:
-                caught = messages_on(kafka_bootstrap, run.topics.alerts) > before
-                time.sleep(0.1)
-            if caught:
-                break
-            server.resume()
-            time.sleep(0.05)
+        # Each batch's alerts are flushed before its state transaction, which comes before
+        # its commit: the gate holds the transaction of a batch that published alerts.
+        wait_for(gate.held.is_set, 240, "a batch with alerts to reach its state write")
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
         first.kill()
-        server.resume()
-    assert caught, "no alert went out between the last commit and the kill"
+        gate.release()
     assert not job_done(kafka_bootstrap, run, produced), "killed too late to prove anything"
     second = start(args, log)
     try:
@@ -272,6 +267,7 @@ def test_redis_sigkill_after_alerts_redelivers_identical_alerts(
         stop_job(second, log)
     finally:
         second.kill()
+        gate.stop()
     alerts = read_topic(kafka_bootstrap, run.topics.alerts)
     outcome = record(table, compare("Redis, SIGKILL after alerts", replay_answer, alerts))
     assert outcome.redelivered > 0, "the restart re-delivered nothing"
