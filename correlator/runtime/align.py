@@ -46,7 +46,9 @@ DEFAULT_BUDGET = 32 * 1024 * 1024
 class Progress(Protocol):
     """How far the group's other members have read (see ``runtime/progress.py``)."""
 
-    def exchange(self, mine: Mapping[Key, int | None]) -> dict[Key, int | None]: ...
+    def exchange(
+        self, mine: Mapping[Key, int | None], *, held: bool = False
+    ) -> dict[Key, int | None]: ...
 
     def close(self) -> None: ...
 
@@ -77,6 +79,7 @@ class Alignment(Generic[T]):
         self.sizes: dict[Key, int] = {}
         self.paused: set[Key] = set()
         self.waited = 0  # records released later than the fetch that brought them
+        self.held_back = False  # the other members' progress held buffered records back
         self._held: set[Key] = set()  # this member's partitions, as of the last release()
         self._floor: list[int] = []  # the other members' partitions' progress
         self._round = 0
@@ -109,12 +112,16 @@ class Alignment(Generic[T]):
             pending = set()
         else:
             if self.progress is not None:  # only what is known is published
-                others = self.progress.exchange(self._mine(pending))
+                others = self.progress.exchange(self._mine(pending), held=self.held_back)
                 self._floor = [time for time in others.values() if time is not None]
         floor = self._floor
+        self.held_back = False
         if not self.buffers:
             return []
         released = drain(self.buffers, self.newest, pending, self.ahead_ms, floor)
+        if floor and any(self.buffers.values()):
+            first = min(buffer[0].time for buffer in self.buffers.values() if buffer)
+            self.held_back = first > min(floor) + self.ahead_ms
         for record in released:
             key = _key(record.message)
             self.sizes[key] -= record.size

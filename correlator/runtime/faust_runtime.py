@@ -50,6 +50,7 @@ from correlator.wiring import build_normalizer
 log = logging.getLogger(__name__)
 
 ALIGN_EVERY_S = 0.2  # as natively, the alignment is also looked at while no batch comes
+HELD_EVERY_S = 0.01  # sooner while other members hold a stage back (see runtime/progress.py)
 
 
 class FaustRuntime:
@@ -83,6 +84,7 @@ class FaustRuntime:
         self._streams: dict[str, Any] = {}  # each agent's stream, to acknowledge through
         self._dead: DeadLetters | None = None
         self._backoff = INITIAL_BACKOFF_S
+        self._aligned_at = 0.0
         self._build()
         self._connect()
 
@@ -167,7 +169,7 @@ class FaustRuntime:
             self._locks[worker.name] = asyncio.Lock()
             self._agent(worker)
         if any(worker.alignment is not None for worker in self.workers):
-            self.app.timer(ALIGN_EVERY_S)(self._align)
+            self.app.timer(HELD_EVERY_S)(self._align)
         self.app.before_revoke.append(self._give_up_waiting)
         # mode types a receiver as a bare function: bound methods do not match its stub.
         self.app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
@@ -282,10 +284,15 @@ class FaustRuntime:
 
     async def _align(self) -> None:
         """Release what waits in the buffers when no batch comes to do it (the last records of
-        a stream that went quiet, or everything once a slower partition caught up)."""
+        a stream that went quiet, or everything once a slower partition caught up): every
+        ``ALIGN_EVERY_S``, and at each tick while other members hold a stage back."""
+        now = time.monotonic()
+        due = now - self._aligned_at >= ALIGN_EVERY_S
+        if due:
+            self._aligned_at = now
         for worker in self.workers:
             alignment = worker.alignment
-            if alignment is None:
+            if alignment is None or not (due or alignment.held_back):
                 continue
             async with self._locks[worker.name]:
                 await self._release(worker, alignment)

@@ -33,6 +33,9 @@ Key = tuple[str, int]
 IDLE = None  # a partition with nothing left to read: it holds nobody back
 STALE_MS = 120_000
 EVERY_S = 0.1  # at most this often: a Redis round trip per exchange, not per record
+# While the others hold this member back, their next word is what it waits for: on a backlog
+# the members leapfrog one alignment bound per exchange, so the interval sets the catch-up rate.
+HELD_EVERY_S = 0.01
 
 
 class RedisProgress:
@@ -43,24 +46,29 @@ class RedisProgress:
         *,
         stale_ms: int = STALE_MS,
         every_s: float = EVERY_S,
+        held_every_s: float = HELD_EVERY_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = _connect(url)
         self.board = board
         self.stale_ms = stale_ms
         self.every_s = every_s
+        self.held_every_s = min(held_every_s, every_s)
         self.clock = clock
         self._last = float("-inf")
         self._others: dict[Key, int | None] = {}
 
-    def exchange(self, mine: Mapping[Key, int | None]) -> dict[Key, int | None]:
+    def exchange(
+        self, mine: Mapping[Key, int | None], *, held: bool = False
+    ) -> dict[Key, int | None]:
         """Publish this member's partitions; the other partitions' progress, as last read.
+        ``held``: the others held this member back last time, so ask again sooner.
 
         A failed round trip keeps the last view: the store's own failures stop the batch
         elsewhere, and an old view only makes this member wait longer, never run ahead.
         """
         now = self.clock()
-        if now - self._last >= self.every_s:
+        if now - self._last >= (self.held_every_s if held else self.every_s):
             self._last = now
             self._write_and_read(mine, int(now * 1000))
         return {k: v for k, v in self._others.items() if k not in mine}

@@ -55,6 +55,9 @@ class Health:
     retries: int = 0
 
 
+HELD_WAIT_S = 0.003  # per stage, while another member holds one back: ~10 ms a round
+
+
 class Runner:
     def __init__(
         self,
@@ -195,6 +198,9 @@ class Runner:
         """
         handled = 0
         wait_s = self.run.batch_timeout_ms / 1000 / max(len(self.workers), 1) if self._quiet else 0
+        if wait_s and any(w.alignment is not None and w.alignment.held_back for w in self.workers):
+            # What the stage waits for is the other members' next word, not a new record.
+            wait_s = min(wait_s, HELD_WAIT_S)
         for worker in self.workers:
             try:
                 done = worker.step(wait_s)
