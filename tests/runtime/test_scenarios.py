@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import random
 import signal
 import subprocess
@@ -41,14 +42,20 @@ from tests.support.proxy import CuttableProxy
 from tests.support.redis_gate import RedisWriteGate
 
 PARTITIONS = 3
+TENANT_VARIABLE = "SCENARIO_TENANT"
 OUTAGE_S = 60
 Answer = dict[str, Digest]
 
 
 @pytest.fixture(scope="session")
 def big_tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
-    directory = tmp_path_factory.mktemp("tenant300")
-    return make_tenant(directory, users=300, days=30, seed=7, attacks=16)
+    """300 users over 30 days with 16 attacks; ``SCENARIO_TENANT=users,days,seed,attacks``
+    runs the same scenarios on another tenant."""
+    users, days, seed, attacks = (
+        int(v) for v in os.environ.get(TENANT_VARIABLE, "300,30,7,16").split(",")
+    )
+    directory = tmp_path_factory.mktemp(f"tenant{users}")
+    return make_tenant(directory, users=users, days=days, seed=seed, attacks=attacks)
 
 
 @pytest.fixture(scope="session")
