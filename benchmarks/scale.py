@@ -10,13 +10,11 @@
 
 from __future__ import annotations
 
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from correlator.engine.repository import MemoryStates
 from correlator.engine.state import decode_state, encode_state
 from correlator.runconfig import TOPIC_FIELDS, RunSettings
 from correlator.runtime.broker import free_port, free_ports, messages_on
+from correlator.runtime.service import assigned_partitions
 from correlator.state.redis import RedisStore
 
 GROWTH_USERS = (1_000, 10_000, 100_000)
@@ -97,21 +96,11 @@ def wait_assigned(ports: list[int], partitions: int, timeout_s: float = 120) -> 
     """Until every worker answers and the raw partitions are all assigned among them."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        held = [_assigned(port) for port in ports]
+        held = [assigned_partitions(port, "normalize") for port in ports]
         if all(held) and sum(held) == partitions:
             return
         time.sleep(0.2)
     raise RuntimeError(f"workers on ports {ports} never held all {partitions} partitions")
-
-
-def _assigned(port: int) -> float:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
-            text = answer.read().decode()
-    except OSError:
-        return 0.0
-    found = re.search(r'correlator_assigned_partitions\{stage="normalize"\} (\S+)', text)
-    return float(found.group(1)) if found else 0.0
 
 
 def state_bytes(states: MemoryStates) -> list[int]:

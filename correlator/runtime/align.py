@@ -41,6 +41,10 @@ UNKNOWN = -(2**62)  # a partition with records left but no event time seen yet: 
 EARLIEST = -(2**63)  # a record with no event time (a dead letter to be): released at once
 RECORD_OVERHEAD = 512  # bytes a buffered record costs beyond its value (message, decoded form)
 DEFAULT_BUDGET = 32 * 1024 * 1024
+# While the other members hold buffered records back, their next word is what this member
+# waits for: on a backlog the members advance by turns, ``ahead_ms`` per exchange, so how soon
+# it asks again sets the catch-up rate (the runtimes look at the alignment this often too).
+HELD_EVERY_S = 0.01
 
 
 class Progress(Protocol):
@@ -115,13 +119,10 @@ class Alignment(Generic[T]):
                 others = self.progress.exchange(self._mine(pending), held=self.held_back)
                 self._floor = [time for time in others.values() if time is not None]
         floor = self._floor
-        self.held_back = False
         if not self.buffers:
+            self.held_back = False
             return []
         released = drain(self.buffers, self.newest, pending, self.ahead_ms, floor)
-        if floor and any(self.buffers.values()):
-            first = min(buffer[0].time for buffer in self.buffers.values() if buffer)
-            self.held_back = first > min(floor) + self.ahead_ms
         for record in released:
             key = _key(record.message)
             self.sizes[key] -= record.size
@@ -130,6 +131,8 @@ class Alignment(Generic[T]):
         for key in [key for key, buffer in self.buffers.items() if not buffer]:
             del self.buffers[key]
             self.sizes.pop(key, None)
+        heads = [buffer[0].time for buffer in self.buffers.values()]
+        self.held_back = bool(floor and heads) and min(heads) > min(floor) + self.ahead_ms
         return [(record.message, record.item) for record in released]
 
     def _mine(self, pending: set[Key]) -> dict[Key, int | None]:

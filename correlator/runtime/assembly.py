@@ -46,15 +46,17 @@ def track_state(metrics: JobMetrics, engine: Engine, store: StateStore | None) -
 
 
 def build_alignment(
-    consumer: Consumer, run: RunSettings, settings: Settings, board: str
+    consumer: Consumer, run: RunSettings, settings: Settings, group: str, stage: str
 ) -> Alignment[Any]:
     """Records within a quarter of the lateness of each other, whatever order a backlog's
-    fetches come in; with a shared store, also of the stage's other workers (their progress on
-    ``board``, see ``runtime/progress.py``). Memory state means one worker."""
+    fetches come in; with a shared store, also of the stage's other workers in ``group``
+    (their progress on the board ``<group>:p:<stage>``, see ``runtime/progress.py``). Memory
+    state means one worker."""
     ahead_ms = settings.detection.lateness_ms // 4
     if not shared(run.state):
         return Alignment(consumer, ahead_ms)
     # Imported here, as open_store does, so the embedded default never loads the Redis client.
     from correlator.runtime.progress import RedisProgress
 
-    return Alignment(consumer, ahead_ms, progress=RedisProgress(run.state, board))
+    board = RedisProgress(run.state, f"{group}:p:{stage}")
+    return Alignment(consumer, ahead_ms, progress=board)

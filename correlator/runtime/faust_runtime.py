@@ -24,7 +24,7 @@ from correlator.config import Settings
 from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import JobMetrics
 from correlator.runconfig import RunSettings
-from correlator.runtime.align import Alignment
+from correlator.runtime.align import HELD_EVERY_S, Alignment
 from correlator.runtime.assembly import (
     build_alignment,
     build_keyed,
@@ -50,7 +50,6 @@ from correlator.wiring import build_normalizer
 log = logging.getLogger(__name__)
 
 ALIGN_EVERY_S = 0.2  # as natively, the alignment is also looked at while no batch comes
-HELD_EVERY_S = 0.01  # sooner while other members hold a stage back (see runtime/progress.py)
 
 
 class FaustRuntime:
@@ -130,7 +129,9 @@ class FaustRuntime:
                 events_topic=run.topics.events,
                 **self._stage_kwargs("normalize"),
             )
-            self.normalizer.alignment = self._alignment(self.normalizer)
+            self.normalizer.alignment = build_alignment(
+                self.normalizer.consumer, run, settings, app_id(run), self.normalizer.name
+            )
             self.workers.append(self.normalizer)
         if run.stage in ("all", "correlate"):
             engine, self.store = build_user_engine(run, settings)
@@ -145,7 +146,9 @@ class FaustRuntime:
                 **self._stage_kwargs("correlate"),
             )
             # As natively: what it forwards to the keyed stage must be read in event-time step.
-            self.correlator.alignment = self._alignment(self.correlator)
+            self.correlator.alignment = build_alignment(
+                self.correlator.consumer, run, settings, app_id(run), self.correlator.name
+            )
             self.workers.append(self.correlator)
             track_state(self.metrics, engine, self.store)
         if run.stage in ("all", "keyed"):
@@ -159,10 +162,6 @@ class FaustRuntime:
                 **self._stage_kwargs("keyed"),
             )
             self.workers.append(self.keyed)
-
-    def _alignment(self, worker: BatchWorker[Any]) -> Alignment[Any]:
-        board = f"{app_id(self.run)}:p:{worker.name}"
-        return build_alignment(worker.consumer, self.run, self.settings, board)
 
     def _connect(self) -> None:
         for worker in self.workers:

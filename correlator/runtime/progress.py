@@ -24,6 +24,7 @@ import redis
 from redis import exceptions as rx
 from redis.cluster import RedisCluster
 
+from correlator.runtime.align import HELD_EVERY_S
 from correlator.state import CLUSTER_PREFIXES
 from correlator.state.redis_cluster import plain_url
 
@@ -33,9 +34,6 @@ Key = tuple[str, int]
 IDLE = None  # a partition with nothing left to read: it holds nobody back
 STALE_MS = 120_000
 EVERY_S = 0.1  # at most this often: a Redis round trip per exchange, not per record
-# While the others hold this member back, their next word is what it waits for: on a backlog
-# the members leapfrog one alignment bound per exchange, so the interval sets the catch-up rate.
-HELD_EVERY_S = 0.01
 
 
 class RedisProgress:

@@ -13,6 +13,7 @@ from correlator.config import Settings
 from correlator.errors import StoreUnavailable, TransientError
 from correlator.metrics import STATS_INTERVAL_MS, JobMetrics
 from correlator.runconfig import RunSettings
+from correlator.runtime.align import HELD_EVERY_S
 from correlator.runtime.assembly import (
     build_alignment,
     build_keyed,
@@ -53,9 +54,6 @@ class Health:
     last_progress: float = field(default_factory=time.monotonic)
     store_errors: int = 0
     retries: int = 0
-
-
-HELD_WAIT_S = 0.003  # per stage, while another member holds one back: ~10 ms a round
 
 
 class Runner:
@@ -142,7 +140,7 @@ class Runner:
                 **common,
             )
             self.normalizer.alignment = build_alignment(
-                self.normalizer.consumer, self.run, self.settings, self._board("normalize")
+                self.normalizer.consumer, self.run, self.settings, self.run.group_id, "normalize"
             )
             self.workers.append(self.normalizer)
         if self.run.stage in ("all", "correlate"):
@@ -164,16 +162,13 @@ class Runner:
             # tenant) gathers events of users on every events partition, so those partitions
             # must be read in step, or a key's events arrive days apart on a catch-up.
             self.correlator.alignment = build_alignment(
-                self.correlator.consumer, self.run, self.settings, self._board("correlate")
+                self.correlator.consumer, self.run, self.settings, self.run.group_id, "correlate"
             )
             self.workers.append(self.correlator)
             track_state(self.metrics, engine, self.store)
         if self.run.stage in ("all", "keyed"):
             self.keyed = self._keyed_worker(common)
             self.workers.append(self.keyed)
-
-    def _board(self, stage: str) -> str:
-        return f"{self.run.group_id}:p:{stage}"
 
     def _keyed_worker(self, common: dict[str, float]) -> KeyedWorker:
         engine, self.keyed_store = build_keyed(self.run, self.settings)
@@ -199,8 +194,8 @@ class Runner:
         handled = 0
         wait_s = self.run.batch_timeout_ms / 1000 / max(len(self.workers), 1) if self._quiet else 0
         if wait_s and any(w.alignment is not None and w.alignment.held_back for w in self.workers):
-            # What the stage waits for is the other members' next word, not a new record.
-            wait_s = min(wait_s, HELD_WAIT_S)
+            # What a stage waits for is the other members' next word, not a new record.
+            wait_s = min(wait_s, HELD_EVERY_S / len(self.workers))
         for worker in self.workers:
             try:
                 done = worker.step(wait_s)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -122,3 +124,15 @@ def serve_health(runner: Runner, port: int, host: str = "0.0.0.0") -> ThreadingH
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     log.info("serving /metrics, /healthz and /readyz on %s:%d", host, port)
     return server
+
+
+def assigned_partitions(port: int, stage: str, host: str = "127.0.0.1") -> float:
+    """What the job serving /metrics on ``port`` says ``stage`` holds (0 while it does not
+    answer): how the tests and the bench see that a worker has joined its group."""
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return 0.0
+    found = re.search(rf'correlator_assigned_partitions\{{stage="{stage}"\}} (\S+)', text)
+    return float(found.group(1)) if found else 0.0

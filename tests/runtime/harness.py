@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import time
-import urllib.request
 from collections.abc import Callable, Iterable
 
 import orjson
@@ -116,17 +114,6 @@ def drive_to_the_end(runner: Runner, produced: int) -> None:
             and keyed.stats.committed_messages >= correlate.forwarded
         ),
     )
-
-
-def assigned_partitions(port: int, stage: str) -> float:
-    """What a job's /metrics on ``port`` says the stage holds (0 while it does not answer)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
-            text = answer.read().decode()
-    except OSError:
-        return 0.0
-    found = re.search(rf'correlator_assigned_partitions\{{stage="{stage}"\}} (\S+)', text)
-    return float(found.group(1)) if found else 0.0
 
 
 def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:

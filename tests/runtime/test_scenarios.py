@@ -25,10 +25,9 @@ from correlator.config import HOUR_MS
 from correlator.runconfig import RunSettings
 from correlator.runtime.broker import EmbeddedBroker, free_port, messages_on
 from correlator.runtime.runner import Runner
-from correlator.runtime.service import readiness
+from correlator.runtime.service import assigned_partitions, readiness
 from tests.conftest import RedisServer, TopicFactory
 from tests.runtime.harness import (
-    assigned_partitions,
     committed,
     drive,
     produce,

@@ -11,8 +11,9 @@ import pytest
 
 from correlator.runconfig import RunSettings
 from correlator.runtime.broker import free_ports
+from correlator.runtime.service import assigned_partitions
 from tests.conftest import TopicFactory
-from tests.runtime.harness import alerts_of, assigned_partitions, produce, read_topic, run_settings
+from tests.runtime.harness import alerts_of, produce, read_topic, run_settings
 from tests.runtime.tenant import Tenant, make_tenant, published_alerts
 from tests.runtime.test_process import (
     PARTITIONS,

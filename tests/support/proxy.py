@@ -60,17 +60,25 @@ class CuttableProxy:
                     upstream.close()
                     return
                 self._open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+            threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self.forward, args=(client, upstream), daemon=True).start()
+
+    def forward(self, client: socket.socket, upstream: socket.socket) -> None:
+        """What the client sends, on its way to the target: passed on as it is."""
+        pump(client, upstream)
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
+def pump(source: socket.socket, sink: socket.socket) -> None:
     try:
         while data := source.recv(65536):
             sink.sendall(data)
     except OSError:
         pass
     finally:
-        for sock in (source, sink):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        shut(source, sink)
+
+
+def shut(*socks: socket.socket) -> None:
+    for sock in socks:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)

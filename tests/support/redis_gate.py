@@ -8,13 +8,14 @@ every time instead of sampling freezes at random.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 from collections.abc import Callable
 
+from tests.support.proxy import CuttableProxy, shut
 
-class RedisWriteGate:
+
+class RedisWriteGate(CuttableProxy):
     """Forwards everything; before a client's ``MULTI`` reaches Redis, ``hold()`` is asked.
 
     When it answers True the transaction waits (``held`` is set) until ``release()``; after
@@ -22,69 +23,43 @@ class RedisWriteGate:
     """
 
     def __init__(self, port: int, target: tuple[str, int], hold: Callable[[], bool]) -> None:
-        self.port = port
-        self.target = target
+        super().__init__(port, target)
         self._hold = hold
         self._ask = threading.Lock()  # one question at a time: transactions are ordered
         self.held = threading.Event()
         self._released = threading.Event()
-        self._listener: socket.socket | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def release(self) -> None:
         self._released.set()
 
     def stop(self) -> None:
         self.release()
-        if self._listener is not None:
-            with contextlib.suppress(OSError):
-                self._listener.close()
+        self.cut()
 
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
-            threading.Thread(target=self._commands, args=(client, upstream), daemon=True).start()
-
-    def _commands(self, client: socket.socket, upstream: socket.socket) -> None:
+    def forward(self, client: socket.socket, upstream: socket.socket) -> None:
         pending = b""
         try:
             while data := client.recv(65536):
                 pending += data
                 sent = 0
-                for start, _end, name in _commands_in(pending):
+                commands = _commands_in(pending)
+                for start, _end, name in commands:
                     if name == b"MULTI" and self._should_hold():
                         upstream.sendall(pending[sent:start])
                         sent = start
                         self.held.set()
                         self._released.wait()
-                complete = _complete_length(pending)
+                complete = commands[-1][1] if commands else 0
                 upstream.sendall(pending[sent:complete])
                 pending = pending[complete:]
         except OSError:
             pass
         finally:
-            _close(client, upstream)
+            shut(client, upstream)
 
     def _should_hold(self) -> bool:
         if self._released.is_set() or self.held.is_set():
@@ -102,11 +77,6 @@ def _commands_in(buffer: bytes) -> list[tuple[int, int, bytes]]:
         found.append((at, end, name))
         at = end
     return found
-
-
-def _complete_length(buffer: bytes) -> int:
-    commands = _commands_in(buffer)
-    return commands[-1][1] if commands else 0
 
 
 def _command_at(buffer: bytes, at: int) -> tuple[int, bytes] | None:
@@ -128,19 +98,3 @@ def _command_at(buffer: bytes, at: int) -> tuple[int, bytes] | None:
             name = buffer[data_start : data_start + length].upper()
         cursor = data_start + length + 2
     return cursor, name
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            sink.sendall(data)
-    except OSError:
-        pass
-    finally:
-        _close(source, sink)
-
-
-def _close(*socks: socket.socket) -> None:
-    for sock in socks:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
