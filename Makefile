@@ -3,36 +3,46 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The compiled core (setup.py, mypyc): rebuilt in place whenever a source changes, so that a
+# stale extension never runs instead of the edited Python.
+NATIVE := $(VENV)/.native-stamp
+SOURCES := $(shell find correlator -name '*.py')
 DEMO_DIR ?= demo-out
 BENCH_DIR ?= bench-out
 
-.PHONY: install provision test demo bench bench-graph lint typecheck format clean
+.PHONY: install native provision test demo bench bench-graph lint typecheck format clean
 
-install: $(STAMP)
+install: $(NATIVE)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(NATIVE)
+
+native: $(NATIVE)
+
+$(NATIVE): $(STAMP) $(SOURCES)
+	$(PY) setup.py --quiet build_ext --inplace
+	touch $(NATIVE)
 
 # redis-server, promtool and prometheus: installed with apt when possible, else one command shown.
 provision:
 	sh .ci/provision
 
-test: $(STAMP) provision
+test: provision $(NATIVE)
 	$(PY) -m ruff check correlator tests benchmarks
 	$(PY) -m mypy --strict correlator
 	$(PY) -m pytest -q
 
-demo: $(STAMP)
+demo: $(NATIVE)
 	$(VENV)/bin/correlator demo --out $(DEMO_DIR)
 
-bench: $(STAMP)
+bench: $(NATIVE)
 	$(PY) benchmarks/bench.py --out $(BENCH_DIR)
 	$(PY) benchmarks/fuzz.py
 
-bench-graph: $(STAMP)
+bench-graph: $(NATIVE)
 	$(PY) benchmarks/graph_poll.py
 
 lint: $(STAMP)
@@ -47,4 +57,5 @@ format: $(STAMP)
 	$(PY) -m ruff format correlator tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) $(BENCH_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) $(BENCH_DIR) .pytest_cache .ruff_cache build
+	find correlator -name '*.so' -delete

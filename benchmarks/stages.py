@@ -65,9 +65,8 @@ def _decode_all(raw: list[bytes]) -> None:
 def engine_pass(out: Path, events: list[Event], rules: bool) -> tuple[list[Finding], MemoryStates]:
     settings = load_settings(out / "correlator.yaml")
     states = MemoryStates()
-    engine = Engine(settings.detection, states=states)
-    if not rules:  # the state and join bookkeeping alone: no incident is ever assessed
-        engine._may_matter = lambda _state, _event: False  # type: ignore[method-assign]
+    # Without rules: the state and join bookkeeping alone, no incident is ever assessed.
+    engine = Engine(settings.detection, states=states, rules=None if rules else ())
     findings = [f for event in events for f in engine.process(event)]
     return findings, states
 

@@ -17,6 +17,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import pytest
 import redis
@@ -24,6 +25,18 @@ import redis
 from correlator.runtime.broker import EmbeddedBroker, create_topics, free_port
 
 _LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test a compiled module older than its source: the extension would run
+    instead of the edited Python (``make test`` rebuilds them; a bare ``pytest`` does not)."""
+    import correlator
+
+    package = Path(correlator.__file__).parent
+    for extension in package.rglob("*.so"):
+        source = extension.with_name(extension.name.split(".", 1)[0] + ".py")
+        if source.exists() and source.stat().st_mtime > extension.stat().st_mtime:
+            pytest.exit(f"{source} changed after it was compiled: run `make native`", 3)
 
 
 @pytest.fixture(scope="session")

@@ -136,4 +136,4 @@ def summary(ctx: IncidentContext, assessment: Assessment) -> str:
     return f"{label}{who} for {ctx.incident.user}, then {lead}.{notes}"
 
 
-RULE = Rule(META, evaluate, title, summary, attacks)
+RULE: Rule = Rule(META, evaluate, title, summary, attacks)

@@ -188,4 +188,4 @@ def _builder(
     return build
 
 
-RULE = KeyedRule(META, (NUMBER,), evaluate)
+RULE: KeyedRule = KeyedRule(META, (NUMBER,), evaluate)

@@ -130,4 +130,4 @@ def finding(ctx: ConsentContext, assessment: Assessment, activity: str, revision
     )
 
 
-RULE = ConsentRule(META, evaluate, finding)
+RULE: ConsentRule = ConsentRule(META, evaluate, finding)

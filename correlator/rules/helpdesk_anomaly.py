@@ -128,4 +128,4 @@ def attacks(ctx: IncidentContext, assessment: Assessment) -> tuple[str, ...]:
     return ("T1098", "T1598.004") if ctx.incident.changes[0].source == "ticket" else ("T1098",)
 
 
-RULE = Rule(META, evaluate, title, summary, attacks, by_the_desk)
+RULE: Rule = Rule(META, evaluate, title, summary, attacks, by_the_desk)

@@ -95,4 +95,4 @@ def _builder(
     return build
 
 
-RULE = KeyedRule(META, (AGENT, TENANT), evaluate)
+RULE: KeyedRule = KeyedRule(META, (AGENT, TENANT), evaluate)

@@ -121,4 +121,4 @@ def finding(ctx: SignInWindow, assessment: Assessment, activity: str, revision: 
     )  # fmt: skip
 
 
-RULE = SignInRule(META, window, evaluate, finding)
+RULE: SignInRule = SignInRule(META, window, evaluate, finding)

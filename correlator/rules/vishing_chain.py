@@ -130,4 +130,4 @@ def attacks(ctx: IncidentContext, assessment: Assessment) -> tuple[str, ...]:
     return tuple(found)
 
 
-RULE = Rule(META, evaluate, title, summary, attacks, opens_any)
+RULE: Rule = Rule(META, evaluate, title, summary, attacks, opens_any)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,10 +20,14 @@ def _bin_with(tmp_path: Path, *tools: str) -> Path:
     bindir = tmp_path / "bin"
     bindir.mkdir()
     for tool in ("id", *tools):
-        real = shutil.which(tool)
+        # This interpreter as python3: it has the headers the compiled core is built with.
+        real = sys.executable if tool == "python3" else shutil.which(tool)
         assert real is not None, f"{tool} is not installed"
         (bindir / tool).symlink_to(real)
     return bindir
+
+
+BUILD_TOOLS = ("cc", "python3")  # the compiled core's: a C compiler, Python with its headers
 
 
 def _provision(bindir: Path, *prefix: str) -> subprocess.CompletedProcess[str]:
@@ -38,12 +43,18 @@ def _provision(bindir: Path, *prefix: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_nothing_to_do_when_the_tools_are_there(tmp_path: Path) -> None:
-    result = _provision(_bin_with(tmp_path, "redis-server", "promtool", "prometheus"))
+    result = _provision(_bin_with(tmp_path, "redis-server", "promtool", "prometheus", *BUILD_TOOLS))
     assert (result.returncode, result.stderr) == (0, "")
 
 
+def test_without_a_compiler_it_names_the_build_packages(tmp_path: Path) -> None:
+    result = _provision(_bin_with(tmp_path, "redis-server", "promtool", "prometheus", "python3"))
+    assert result.returncode == 1
+    assert "the tests need: gcc libc6-dev" in result.stderr
+
+
 def test_without_apt_it_names_what_is_missing_and_stops(tmp_path: Path) -> None:
-    result = _provision(_bin_with(tmp_path, "promtool"))
+    result = _provision(_bin_with(tmp_path, "promtool", *BUILD_TOOLS))
     assert result.returncode == 1
     assert "the tests need: redis-server prometheus" in result.stderr
     assert "apt-get install -y redis-server prometheus" in result.stderr
@@ -55,7 +66,7 @@ def test_without_root_it_prints_the_one_command() -> None:
     shared = Path(tempfile.mkdtemp(prefix="correlator-provision-"))
     shared.chmod(0o755)
     try:
-        _check_unprivileged(_bin_with(shared, "apt-get", "redis-server"))
+        _check_unprivileged(_bin_with(shared, "apt-get", "redis-server", *BUILD_TOOLS))
     finally:
         shutil.rmtree(shared)
 

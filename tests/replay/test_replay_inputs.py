@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from correlator.cli import main
-from correlator.model import Event, Finding
+from correlator.model import Event
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "quirks"
 DAY = 86_400
@@ -92,11 +93,14 @@ def test_a_parser_defect_is_a_reject_not_the_end_of_the_replay(tmp_path: Path) -
     from correlator.normalize import Normalizer
     from correlator.runtime.replay import ReplayResult, parse_files
 
-    class Defective(Normalizer):
+    class Defective:  # a Normalizer with a bug (wrapped: the compiled class takes no subclass)
+        def __init__(self, max_future_ms: int) -> None:
+            self.inner = Normalizer(max_future_ms=max_future_ms)
+
         def normalize(self, record: object, now_ms: int) -> list[Event]:
             if isinstance(record, dict) and record.get("id") == "bad":
                 raise OverflowError("int too large to convert to float")
-            return super().normalize(record, now_ms)
+            return self.inner.normalize(record, now_ms)
 
     path = tmp_path / "two.jsonl"
     path.write_bytes(
@@ -105,7 +109,8 @@ def test_a_parser_defect_is_a_reject_not_the_end_of_the_replay(tmp_path: Path) -
         + orjson.dumps(_signin("ok", 1_790_000_000))
     )
     result = ReplayResult()
-    events = parse_files([path], Defective(max_future_ms=0), 4_000_000_000_000, result)
+    defective: Any = Defective(max_future_ms=0)
+    events = parse_files([path], defective, 4_000_000_000_000, result)
     assert [e.id for e in events] == ["ok"]
     assert [(r.reason, r.location, r.detail) for r in result.rejects] == [
         ("internal_error", f"{path}:1", "OverflowError: int too large to convert to float")
@@ -117,18 +122,18 @@ def test_an_engine_defect_on_one_event_is_a_reject_not_the_end_of_the_replay(
 ) -> None:
     from correlator.config import Settings
     from correlator.engine.engine import Engine
+    from correlator.model import SignIn
     from correlator.runtime.replay import replay
-    from correlator.wiring import build_engine, build_normalizer
+    from correlator.wiring import build_normalizer
 
-    class Defective(Engine):
-        def process(self, event: Event) -> list[Finding]:
-            if event.id == "bad":
+    class Defective:  # an enricher with a bug: the defect is raised inside Engine.process
+        def enrich(self, signin: SignIn) -> SignIn:
+            if signin.id == "bad":
                 raise ZeroDivisionError("division by zero")
-            return super().process(event)
+            return signin
 
     settings = Settings()
-    engine = build_engine(settings)
-    engine.__class__ = Defective
+    engine = Engine(settings.detection, enricher=Defective())
     path = tmp_path / "two.jsonl"
     path.write_bytes(
         orjson.dumps(_signin("bad", 1_790_000_000))
