@@ -24,6 +24,8 @@ COMPILED = (
     "correlator/sources/fields.py",
     "correlator/sources/timeparse.py",
     "correlator/sources/graph_signin.py",
+    "correlator/sources/signin_bytes.py",
+    "correlator/sources/signin_read.py",
     "correlator/enrich/cache.py",
     "correlator/enrich/databases.py",
     "correlator/enrich/geoip.py",

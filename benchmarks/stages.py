@@ -84,7 +84,7 @@ def stage_costs(raw: list[bytes], out: Path, rounds: int) -> dict[str, float]:
         "decode": best(rounds, lambda: _decode_all(raw)),
         "normalize": best(rounds, lambda: events_of(raw, normalizer, now_ms)),
         "enrich": best(
-            rounds, lambda: [enricher.enrich(e) for e in events if isinstance(e, SignIn)]
+            rounds, lambda: [enricher.network(e) for e in events if isinstance(e, SignIn)]
         ),
         "store": best(rounds, lambda: engine_pass(out, enriched, rules=False)),
     }

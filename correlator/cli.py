@@ -167,7 +167,7 @@ def cmd_learn_egress(args: argparse.Namespace) -> int:
     )
     learner = EgressLearner()
     learner.observe_all(
-        (e.user, to_facts(enricher.enrich(e))) for e in events if isinstance(e, SignIn)
+        (e.user, to_facts(e, enricher.network(e))) for e in events if isinstance(e, SignIn)
     )
     learned = learner.learned(args.min_users)
     args.out.write_text(yaml.safe_dump(learned, sort_keys=True), encoding="utf-8")

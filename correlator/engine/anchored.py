@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from correlator.config import DetectionConfig
 from correlator.context import ConsentContext, SignInWindow
@@ -21,8 +21,6 @@ from correlator.engine.publish import publish_anchored
 from correlator.engine.state import UserState
 from correlator.model import AppConsent, Finding
 from correlator.rules.base import Assessment, ConsentRule, SignInRule
-
-_Ctx = TypeVar("_Ctx")
 
 
 def signin_rules(
@@ -39,8 +37,10 @@ def signin_rules(
             ctx = SignInWindow(
                 user, facts, tuple(before), state.profile, maturity, config, state.user_id
             )
-            uid, anchor = ctx.uid(rule.meta.id), (facts.id, facts.time)
-            findings += _offer(rule.evaluate, rule.finding, ctx, uid, anchor, state, config)
+            anchor = (facts.id, facts.time)
+            findings += _offer(
+                rule.evaluate, rule.finding, ctx, rule.meta.id, anchor, state, config
+            )
     return findings
 
 
@@ -54,8 +54,10 @@ def consent_rules(
         changes = tuple(c for c in state.changes if consent.time - span <= c.time <= consent.time)
         ctx = ConsentContext(user, consent, calls, changes, config, state.user_id)
         for rule in rules:
-            uid, anchor = ctx.uid(rule.meta.id), (consent.id, consent.time)
-            findings += _offer(rule.evaluate, rule.finding, ctx, uid, anchor, state, config)
+            anchor = (consent.id, consent.time)
+            findings += _offer(
+                rule.evaluate, rule.finding, ctx, rule.meta.id, anchor, state, config
+            )
     return findings
 
 
@@ -65,20 +67,28 @@ def _consents_between(consents: list[AppConsent], start: int, end: int) -> list[
     return consents[low:high]
 
 
+class _Keyed(Protocol):
+    def uid(self, rule_id: str) -> str: ...
+
+
+_Ctx = TypeVar("_Ctx", bound=_Keyed)
+
+
 def _offer(
     evaluate: Callable[[_Ctx], Assessment | None],
     finding: Callable[[_Ctx, Assessment, str, int], Finding],
     ctx: _Ctx,
-    uid: str,
+    rule_id: str,
     anchor: tuple[str, int],
     state: UserState,
     config: DetectionConfig,
 ) -> list[Finding]:
     assessment = evaluate(ctx)
     if assessment is None:
-        return []
+        return []  # the usual answer: the finding's uid (a SHA-256) is not even computed
 
     def build(activity: str, revision: int) -> Finding:
         return finding(ctx, assessment, activity, revision)
 
+    uid = ctx.uid(rule_id)
     return publish_anchored(uid, anchor, assessment, state.emitted, config, build)

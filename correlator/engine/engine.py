@@ -40,7 +40,15 @@ from correlator.engine.trim import trim_state
 from correlator.errors import InvalidRecord
 from correlator.identity import AliasMap
 from correlator.keyed import KeyedEvent
-from correlator.model import AppConsent, CallRecord, CredentialChange, Event, Finding, SignIn
+from correlator.model import (
+    AppConsent,
+    CallRecord,
+    CredentialChange,
+    Event,
+    Finding,
+    NetworkInfo,
+    SignIn,
+)
 from correlator.rules import registry
 from correlator.rules.base import (
     AnyRule,
@@ -69,7 +77,7 @@ class TooLate(InvalidRecord):
 
 
 class Enricher(Protocol):
-    def enrich(self, signin: SignIn) -> SignIn: ...
+    def network(self, signin: SignIn) -> NetworkInfo: ...
 
 
 @dataclass
@@ -175,9 +183,8 @@ class Engine:
     # -- storing each side of the join ------------------------------------------------------
 
     def _add_signin(self, state: UserState, signin: SignIn) -> bool:
-        if self.enricher is not None:
-            signin = self.enricher.enrich(signin)
-        facts = to_facts(signin)
+        network = self.enricher.network(signin) if self.enricher is not None else None
+        facts = to_facts(signin, network)
         if facts.interactive:
             if any(f.id == facts.id for f in state.recent):
                 return False

@@ -79,15 +79,16 @@ def _cap(value: str | None) -> str | None:
     return value if value is None or len(value) <= MAX_FACT else value[:MAX_FACT]
 
 
-def to_facts(signin: SignIn) -> SignInFacts:
-    facts = _facts(signin)
+def to_facts(signin: SignIn, network: NetworkInfo | None = None) -> SignInFacts:
+    """``network``: what enrichment found (else the sign-in's own, else its log's location)."""
+    facts = _facts(signin, network if network is not None else signin.network)
     if signin.failure_detail is not None:
         facts.error_detail = signin.failure_detail
     return facts
 
 
-def _facts(signin: SignIn) -> SignInFacts:
-    net = signin.network if signin.network is not None else log_network(signin)
+def _facts(signin: SignIn, network: NetworkInfo | None) -> SignInFacts:
+    net = network if network is not None else log_network(signin)
     # Positional, in SignInFacts' field order: this runs once per sign-in, keywords cost more.
     return SignInFacts(
         signin.id[:MAX_FACT],

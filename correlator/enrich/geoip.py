@@ -92,7 +92,11 @@ class GeoIpEnricher:
         return self._dbs.errors
 
     def enrich(self, signin: SignIn) -> SignIn:
-        return _replace(signin, network=self.network_info(signin.ip, signin))
+        """The sign-in with ``network`` filled (what replay's summaries and the tests read)."""
+        return _replace(signin, network=self.network(signin))
+
+    def network(self, signin: SignIn) -> NetworkInfo:
+        return self.network_info(signin.ip, signin)
 
     def network_info(self, ip: str | None, signin: SignIn | None = None) -> NetworkInfo:
         """What is known about ``ip``; with ``signin``, its log location fills the gaps."""

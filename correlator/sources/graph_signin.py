@@ -25,17 +25,8 @@ from correlator.sources.fields import (
     text,
 )
 from correlator.sources.reasons import MISSING_FIELD
-from correlator.sources.signin_structs import (
-    Device,
-    Geo,
-    GraphSignIn,
-    Location,
-    Mfa,
-    Status,
-    from_mapping,
-    nested,
-    steps,
-)
+from correlator.sources.signin_read import from_mapping, nested, steps
+from correlator.sources.signin_structs import Device, Geo, GraphSignIn, Location, Mfa, Status
 from correlator.sources.timeparse import parse_time
 
 _NON_INTERACTIVE_CATEGORIES = frozenset({"noninteractiveusersigninlogs"})

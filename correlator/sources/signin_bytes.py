@@ -11,6 +11,9 @@ and otherwise returns ``None`` (take the generic path): another format, a value 
 does not admit, a refused record (whose reason the generic path names per record), an
 envelope key in another case. The checks below are ``sniff``'s own rules on the decoded keys.
 
+The Structs live in ``signin_structs`` (msgspec classes stay Python); this module's functions
+are compiled with the rest of the hot path (``setup.py``).
+
 Known divergence (pinned by a test): msgspec skips ignored keys without converting their
 numbers, so a number beyond the double range (``1e400``) in a key nobody reads is accepted
 here, while orjson refuses the whole body (``malformed_json``). Searching the bytes for such
@@ -27,7 +30,7 @@ from correlator.errors import InvalidRecord
 from correlator.model import SignIn
 from correlator.sources.decode import MAX_MESSAGE
 from correlator.sources.graph_signin import signin_from_struct
-from correlator.sources.signin_structs import GraphSignIn, Int64
+from correlator.sources.signin_structs import GraphPage, GraphSignIn, MonitorEnvelope, MonitorSignIn
 from correlator.sources.sniff import USER_SIGNIN_CATEGORIES
 
 _BOM = b"\xef\xbb\xbf"
@@ -35,36 +38,6 @@ _BOM = b"\xef\xbb\xbf"
 _PAGE_START = re.compile(rb'\s*\{\s*"(?:@|value")')
 _ENVELOPE_START = re.compile(rb'\s*\{\s*"records"')
 _MONITOR = "azure-monitor"
-
-
-class GraphPage(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    """``{"value": [...]}`` with the ``@odata`` keys Graph adds. ``decode_payload`` splits a
-    page only when every other key starts with ``@``; an unknown key here declines instead."""
-
-    value: list[GraphSignIn]
-    context: str | None = msgspec.field(default=None, name="@odata.context")
-    next_link: str | None = msgspec.field(default=None, name="@odata.nextLink")
-    delta_link: str | None = msgspec.field(default=None, name="@odata.deltaLink")
-    count: Int64 | None = msgspec.field(default=None, name="@odata.count")
-
-
-class MonitorSignIn(msgspec.Struct, gc=False):
-    """An Azure Monitor (diagnostic setting) sign-in record, keys as Microsoft writes them."""
-
-    properties: GraphSignIn | None = None
-    category: str | None = None
-    time: str | None = None
-    caller_ip_address: str | None = msgspec.field(default=None, name="callerIpAddress")
-    result_type: str | Int64 | None = msgspec.field(default=None, name="resultType")
-    # Keys that make sniff() call the record something else: present, the record declines.
-    kind: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="type")
-    start: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="startDateTime")
-    table_time: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="TimeGenerated")
-    table_source: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="SourceSystem")
-
-
-class MonitorEnvelope(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    records: list[MonitorSignIn]
 
 
 _GRAPH = msgspec.json.Decoder(GraphSignIn)

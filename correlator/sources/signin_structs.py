@@ -3,8 +3,9 @@
 Two ways in, one shape out. ``msgspec`` decodes message bytes straight into these Structs and
 skips every other key in C (see ``signin_bytes``). Records that are already mappings (Log
 Analytics rows after renaming, Azure Monitor ``properties``, JSON lines with awkward values)
-are copied in by ``from_mapping``, which reads the same keys; nested objects (which exporters
-sometimes serialise as JSON strings) are converted by ``nested`` when the mapping reads them.
+are copied in by ``signin_read.from_mapping``, which reads the same keys; nested objects (which
+exporters sometimes serialise as JSON strings) are converted by ``signin_read.nested`` when the
+mapping reads them.
 Either way ``graph_signin.signin_from_struct`` is the only code that turns a sign-in into
 ``SignIn``.
 
@@ -16,33 +17,27 @@ field, as the ``fields`` helpers and ``nested`` do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import msgspec
-
-from correlator.errors import InvalidRecord
-from correlator.sources.fields import arr, obj
-from correlator.sources.reasons import INVALID_FIELD
 
 Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 _Text = str | Int64 | None  # text(): strings, and ints (numeric ids) as their decimal form
 _Flag = bool | Int64 | str | None  # boolean()
 _Number = float | Int64 | str | None  # integer(), parse_time()
-_MAX_STEPS = 16  # authenticationDetails read: MFA is in the first few
 
 
-class _Struct(msgspec.Struct, rename="camel", gc=False):
+class CamelStruct(msgspec.Struct, rename="camel", gc=False):
     """Base: camelCase keys, and no GC tracking (these never hold cycles)."""
 
 
-class Status(_Struct):
+class Status(CamelStruct):
     error_code: _Number = None
     failure_reason: _Text = None
     additional_details: _Text = None
 
 
-class Device(_Struct):
+class Device(CamelStruct):
     device_id: _Text = None
     display_name: _Text = None
     operating_system: _Text = None
@@ -52,28 +47,28 @@ class Device(_Struct):
     is_managed: _Flag = None
 
 
-class Geo(_Struct):
+class Geo(CamelStruct):
     latitude: object = None  # number(): every type maps the same way
     longitude: object = None
 
 
-class Location(_Struct):
+class Location(CamelStruct):
     city: _Text = None
     country_or_region: _Text = None
     geo_coordinates: Geo | None = None
 
 
-class Mfa(_Struct):
+class Mfa(CamelStruct):
     auth_method: _Text = None
 
 
-class Step(_Struct):
+class Step(CamelStruct):
     succeeded: object = None  # only ``is True`` counts
     authentication_step_requirement: object = None
     authentication_method: _Text = None
 
 
-class GraphSignIn(_Struct):
+class GraphSignIn(CamelStruct):
     """The keys of a Graph signIn that the mapping reads, and nothing else."""
 
     created_date_time: _Number = None
@@ -106,65 +101,31 @@ class GraphSignIn(_Struct):
     properties: msgspec.Raw = msgspec.Raw()
 
 
-S = TypeVar("S", bound=_Struct)
-_FIELDS: dict[type[Any], list[tuple[str, str]]] = {}
+class GraphPage(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """``{"value": [...]}`` with the ``@odata`` keys Graph adds. ``decode_payload`` splits a
+    page only when every other key starts with ``@``; an unknown key here declines instead."""
+
+    value: list[GraphSignIn]
+    context: str | None = msgspec.field(default=None, name="@odata.context")
+    next_link: str | None = msgspec.field(default=None, name="@odata.nextLink")
+    delta_link: str | None = msgspec.field(default=None, name="@odata.deltaLink")
+    count: Int64 | None = msgspec.field(default=None, name="@odata.count")
 
 
-def from_mapping(cls: type[S], record: Mapping[str, Any]) -> S:
-    """``cls`` holding ``record``'s values for its keys, unconverted: nested objects stay as
-    the record has them (a mapping, a JSON string, anything) until the mapping reads them
-    through ``nested``. So a record's faults are found in the order the mapping reads its
-    fields, whichever way the record came in."""
-    return cls(**{name: record.get(key) for name, key in _fields(cls)})
+class MonitorSignIn(msgspec.Struct, gc=False):
+    """An Azure Monitor (diagnostic setting) sign-in record, keys as Microsoft writes them."""
+
+    properties: GraphSignIn | None = None
+    category: str | None = None
+    time: str | None = None
+    caller_ip_address: str | None = msgspec.field(default=None, name="callerIpAddress")
+    result_type: str | Int64 | None = msgspec.field(default=None, name="resultType")
+    # Keys that make sniff() call the record something else: present, the record declines.
+    kind: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="type")
+    start: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="startDateTime")
+    table_time: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="TimeGenerated")
+    table_source: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="SourceSystem")
 
 
-def nested(cls: type[S], value: object, key: str, *, strict: bool = False) -> S:
-    """``value`` as a ``cls``: itself when decoded from bytes; else a mapping or its JSON
-    string copied in; anything else is an empty ``cls``. ``strict``: a value that is neither
-    an object nor a string refuses the record (a malformed status would hide whether the
-    sign-in failed)."""
-    if type(value) is cls:
-        return value
-    inner = obj(value, key)
-    if inner:
-        return from_mapping(cls, inner)
-    if strict and value is not None and not isinstance(value, Mapping | str):
-        raise InvalidRecord(INVALID_FIELD, f"{key} is not an object", field=key)
-    return _empty(cls)
-
-
-def steps(value: object) -> list[Step]:
-    """The first ``authenticationDetails`` steps that are objects, as ``Step`` Structs."""
-    if type(value) is list and (not value or type(value[0]) is Step):
-        return value[:_MAX_STEPS]  # decoded from bytes: a list[Step] already
-    items = value if type(value) is list else arr(value, "authenticationDetails")
-    out: list[Step] = []
-    for item in items[:_MAX_STEPS]:
-        if type(item) is Step:
-            out.append(item)
-        elif isinstance(item, Mapping):
-            out.append(from_mapping(Step, item))
-    return out
-
-
-def _fields(cls: type[S]) -> list[tuple[str, str]]:
-    """(attribute, JSON key) per field, ``properties`` aside (only the byte decoder sets it)."""
-    found = _FIELDS.get(cls)
-    if found is None:
-        found = [
-            (field.name, field.encode_name)
-            for field in msgspec.structs.fields(cls)
-            if field.name != "properties"
-        ]
-        _FIELDS[cls] = found
-    return found
-
-
-_EMPTIES: dict[type[Any], Any] = {}
-
-
-def _empty(cls: type[S]) -> S:
-    found = _EMPTIES.get(cls)
-    if found is None:
-        found = _EMPTIES[cls] = cls()
-    return found
+class MonitorEnvelope(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    records: list[MonitorSignIn]

@@ -122,15 +122,16 @@ def test_an_engine_defect_on_one_event_is_a_reject_not_the_end_of_the_replay(
 ) -> None:
     from correlator.config import Settings
     from correlator.engine.engine import Engine
-    from correlator.model import SignIn
+    from correlator.engine.facts import log_network
+    from correlator.model import NetworkInfo, SignIn
     from correlator.runtime.replay import replay
     from correlator.wiring import build_normalizer
 
     class Defective:  # an enricher with a bug: the defect is raised inside Engine.process
-        def enrich(self, signin: SignIn) -> SignIn:
+        def network(self, signin: SignIn) -> NetworkInfo:
             if signin.id == "bad":
                 raise ZeroDivisionError("division by zero")
-            return signin
+            return log_network(signin)
 
     settings = Settings()
     engine = Engine(settings.detection, enricher=Defective())

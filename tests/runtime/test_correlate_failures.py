@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 
 from correlator.config import HOUR_MS, MINUTE_MS, Settings
-from correlator.model import SignIn
+from correlator.engine.facts import log_network
+from correlator.model import NetworkInfo, SignIn
 from correlator.runtime.codec import encode_event
 from correlator.runtime.runner import Runner
 from tests.conftest import TopicFactory
@@ -23,10 +24,10 @@ POISONED_IP = "198.51.100.66"
 class DefectiveEnricher:
     """Enrichment code with a bug that only one address triggers (a defect, not an outage)."""
 
-    def enrich(self, signin: SignIn) -> SignIn:
+    def network(self, signin: SignIn) -> NetworkInfo:
         if signin.ip == POISONED_IP:
             raise ZeroDivisionError("division by zero in a lookup")
-        return signin
+        return log_network(signin)  # what the job has without GeoIP databases
 
 
 def test_engine_defects_and_too_late_events_are_dead_lettered(
@@ -59,7 +60,7 @@ def test_engine_defects_and_too_late_events_are_dead_lettered(
     }
     assert sorted(dead) == ["internal_error", "too_late"]
     detail = dict(dead["internal_error"].headers() or [])["correlator.detail"].decode()
-    assert "ZeroDivisionError" in detail and "enrich" in detail
+    assert "ZeroDivisionError" in detail and "network <- " in detail  # where it was raised
     assert dead["too_late"].value() == messages[3][1]  # the original bytes, to replay later
     assert correlate.dead_letters.by_reason == {"internal_error": 1, "too_late": 1}
     assert correlate.engine.stats.late == 1
