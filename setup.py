@@ -6,7 +6,7 @@ change of source: about 1.4x the core's throughput in ``make bench``. The Python
 installed beside the extensions and behave the same.
 
 ``CORRELATOR_PURE_PYTHON=1`` skips the compilation; so does a machine without a C compiler
-(each extension is optional: a failed build leaves the Python module in place).
+(the extensions build all together or not at all, and the Python modules serve).
 """
 
 from __future__ import annotations

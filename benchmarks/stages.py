@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from bench import tenant, time_order  # a sibling script in this folder
+from bench import decode_pass, tenant, time_order  # a sibling script in this folder
 
 from correlator.alerts.encode import encode_alert
 from correlator.cli import tune_gc
@@ -56,12 +56,6 @@ def events_of(raw: list[bytes], normalizer: Normalizer, now_ms: int) -> list[Eve
     return events
 
 
-def _decode_all(raw: list[bytes]) -> None:
-    loads = orjson.loads
-    for data in raw:
-        loads(data)  # dropped at once, as the reference the bench calls the bare decode
-
-
 def engine_pass(out: Path, events: list[Event], rules: bool) -> tuple[list[Finding], MemoryStates]:
     settings = load_settings(out / "correlator.yaml")
     states = MemoryStates()
@@ -81,7 +75,7 @@ def stage_costs(raw: list[bytes], out: Path, rounds: int) -> dict[str, float]:
     enriched = [enricher.enrich(e) if isinstance(e, SignIn) else e for e in events]
     findings, states = engine_pass(out, enriched, rules=True)
     seconds = {
-        "decode": best(rounds, lambda: _decode_all(raw)),
+        "decode": best(rounds, lambda: decode_pass(raw)),
         "normalize": best(rounds, lambda: events_of(raw, normalizer, now_ms)),
         "enrich": best(
             rounds, lambda: [enricher.network(e) for e in events if isinstance(e, SignIn)]

@@ -67,11 +67,11 @@ def _consents_between(consents: list[AppConsent], start: int, end: int) -> list[
     return consents[low:high]
 
 
-class _Keyed(Protocol):
+class _HasUid(Protocol):
     def uid(self, rule_id: str) -> str: ...
 
 
-_Ctx = TypeVar("_Ctx", bound=_Keyed)
+_Ctx = TypeVar("_Ctx", bound=_HasUid)
 
 
 def _offer(

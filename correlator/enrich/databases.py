@@ -99,39 +99,38 @@ class AnswersByNetwork:
         self.max_networks = max_networks
         self.answers: dict[tuple[int, int, int], Fields] = {}
         self.lengths: dict[int, list[int]] = {4: [], 6: []}
-        self.hits = 0
 
     def get(self, addr: IpAddress) -> Fields | None:
-        version = addr.version
-        bits = 32 if version == 4 else 128
-        value = int(addr)
         answers = self.answers
-        for length in self.lengths[version]:
-            found = answers.get((version, length, value >> (bits - length)))
+        for length in self.lengths[addr.version]:
+            found = answers.get(_network_key(addr, length))
             if found is not None:
-                self.hits += 1
                 return found
         return None
 
     def put(self, addr: IpAddress, network: Network | None, fields: Fields) -> None:
-        # A network of the other family (an IPv4 address in an IPv6 tree is answered for as
-        # IPv4 by geoip2, but no guess is made here) or none at all: not kept.
         if self.max_networks <= 0:
             return  # remembering switched off
+        # A network of the other family (an IPv4 address in an IPv6 tree is answered for as
+        # IPv4 by geoip2, but no guess is made here) or none at all: not kept.
         if network is None or network.version != addr.version or addr not in network:
             return
         if len(self.answers) >= self.max_networks:
             self.answers.clear()
             self.lengths = {4: [], 6: []}
-        version = network.version
         length = network.prefixlen
-        bits = 32 if version == 4 else 128
-        self.answers[(version, length, int(network.network_address) >> (bits - length))] = fields
-        if length not in self.lengths[version]:
-            self.lengths[version].append(length)
+        self.answers[_network_key(addr, length)] = fields
+        if length not in self.lengths[addr.version]:
+            self.lengths[addr.version].append(length)
 
     def __len__(self) -> int:
         return len(self.answers)
+
+
+def _network_key(addr: IpAddress, length: int) -> tuple[int, int, int]:
+    """The ``length``-bit network holding ``addr``: family, prefix length, leading bits."""
+    bits = 32 if addr.version == 4 else 128
+    return addr.version, length, int(addr) >> (bits - length)
 
 
 def _city_lookup(db_type: str) -> Lookup | None:

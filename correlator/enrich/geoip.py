@@ -92,7 +92,7 @@ class GeoIpEnricher:
         return self._dbs.errors
 
     def enrich(self, signin: SignIn) -> SignIn:
-        """The sign-in with ``network`` filled (what replay's summaries and the tests read)."""
+        """The sign-in with ``network`` filled (what the tests and the bench's stages read)."""
         return _replace(signin, network=self.network(signin))
 
     def network(self, signin: SignIn) -> NetworkInfo:
