@@ -87,10 +87,13 @@ def _add_geo(profile: Profile, facts: SignInFacts) -> None:
     point = GeoPoint(
         facts.time, facts.latitude, facts.longitude, facts.accuracy_km or 0.0, facts.country
     )
-    profile.geo.append(point)
-    profile.geo.sort(key=lambda p: p.time)
-    if len(profile.geo) > MAX_GEO_POINTS:
-        del profile.geo[0]
+    geo = profile.geo
+    if not geo or geo[-1].time <= point.time:
+        geo.append(point)  # in order, as nearly all are: where insort puts it
+    else:
+        bisect.insort(geo, point, key=lambda p: p.time)
+    if len(geo) > MAX_GEO_POINTS:
+        del geo[0]
 
 
 def unfamiliar(profile: Profile, facts: SignInFacts, cutoff: int) -> bool:

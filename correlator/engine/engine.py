@@ -190,7 +190,11 @@ class Engine:
                 return False
             if baseline.unfamiliar(state.profile, facts, facts.time - self.config.skew_ms):
                 facts.suspect = True
-            bisect.insort(state.recent, facts, key=lambda f: f.time)
+            recent = state.recent
+            if not recent or recent[-1].time <= facts.time:
+                recent.append(facts)  # in order, as nearly all are: where insort puts it
+            else:
+                bisect.insort(recent, facts, key=lambda f: f.time)
             if len(state.recent) > self.config.max_recent_signins:
                 del state.recent[0]
         elif not _first_sighting(state, facts):

@@ -22,8 +22,6 @@ numbers would cost more than the whole parse.
 
 from __future__ import annotations
 
-import re
-
 import msgspec
 
 from correlator.errors import InvalidRecord
@@ -34,9 +32,8 @@ from correlator.sources.signin_structs import GraphPage, GraphSignIn, MonitorEnv
 from correlator.sources.sniff import USER_SIGNIN_CATEGORIES
 
 _BOM = b"\xef\xbb\xbf"
-# A Graph page starts with its "value" or an "@odata.*" key (so does a GET of one sign-in).
-_PAGE_START = re.compile(rb'\s*\{\s*"(?:@|value")')
-_ENVELOPE_START = re.compile(rb'\s*\{\s*"records"')
+_SPACE = b" \t\n\r\x0b\x0c"  # what a regex's \s matches in bytes
+_OPEN_BRACE, _QUOTE = 0x7B, 0x22
 _MONITOR = "azure-monitor"
 
 
@@ -65,9 +62,11 @@ def fast_signins(data: bytes) -> list[SignIn] | None:
 
 
 def _signins(body: bytes) -> list[SignIn]:
-    if _ENVELOPE_START.match(body):
+    key = _first_key(body)
+    if key.startswith(b'records"'):
         return [_monitor(record) for record in _ENVELOPE.decode(body).records]
-    if _PAGE_START.match(body):
+    # A Graph page starts with its "value" or an "@odata.*" key (so does a GET of one sign-in).
+    if key.startswith((b"@", b'value"')):
         try:
             return [_graph(record) for record in _PAGE.decode(body).value]
         except msgspec.ValidationError:
@@ -76,6 +75,26 @@ def _signins(body: bytes) -> list[SignIn]:
     if record.properties:
         return [_monitor(_ONE_MONITOR.decode(body))]
     return [_graph(record)]
+
+
+def _first_key(body: bytes) -> bytes:
+    """What follows the opening quote of an object's first key (a few bytes), or ``b""`` when
+    the body does not open an object with a key. Two byte tests per record, where a regex
+    match costs more than the test it makes."""
+    end = len(body)
+    at = _skip_space(body, 0, end)
+    if at >= end or body[at] != _OPEN_BRACE:
+        return b""
+    at = _skip_space(body, at + 1, end)
+    if at >= end or body[at] != _QUOTE:
+        return b""
+    return body[at + 1 : at + 9]
+
+
+def _skip_space(body: bytes, at: int, end: int) -> int:
+    while at < end and body[at] in _SPACE:
+        at += 1
+    return at
 
 
 def _graph(r: GraphSignIn) -> SignIn:

@@ -38,6 +38,8 @@ def nested(cls: type[S], value: object, key: str, *, strict: bool = False) -> S:
     sign-in failed)."""
     if type(value) is cls:
         return value
+    if value is None:  # absent: no Mapping check (an ABC's isinstance is slow)
+        return _empty(cls)
     inner = obj(value, key)
     if inner:
         return from_mapping(cls, inner)

@@ -404,3 +404,23 @@ def test_normalize_bytes_applies_future_time_and_aliases_per_record() -> None:
     assert normalizer.normalize_bytes(orjson.dumps(good), now)[0][0].user == "canon@corp.test"  # type: ignore[index]
     with pytest.raises(InvalidRecord, match="malformed_json"):
         normalizer.normalize_bytes(b"{not json", now)
+
+
+_SPACES = st.sampled_from([b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c", b""])
+_HEADS = st.sampled_from(
+    [b"{", b'"', b"[", b"records", b'records"', b'"records', b"@odata", b'value"', b"value", b"x"]
+)
+
+
+@given(st.lists(st.one_of(_SPACES, _HEADS), max_size=8), st.binary(max_size=12))
+def test_the_first_key_test_classifies_as_a_regex_would(parts: list[bytes], tail: bytes) -> None:
+    import re
+
+    from correlator.sources.signin_bytes import _first_key
+
+    body = b"".join(parts) + tail
+    key = _first_key(body)
+    envelope = re.compile(rb'\s*\{\s*"records"').match(body) is not None
+    page = re.compile(rb'\s*\{\s*"(?:@|value")').match(body) is not None
+    assert key.startswith(b'records"') == envelope
+    assert key.startswith((b"@", b'value"')) == page
