@@ -11,6 +11,7 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import msgspec
 
@@ -205,9 +206,15 @@ class SignInWindow:
     signin: SignInFacts  # the successful interactive sign-in the finding is about
     before: tuple[SignInFacts, ...]  # interactive sign-ins in the rule's window before it
     profile: Profile
-    maturity: Maturity
+    maturity_of: Callable[[], Maturity]  # the history before the window; see ``maturity``
     config: DetectionConfig
     user_id: str | None = None
+
+    @cached_property
+    def maturity(self) -> Maturity:
+        """Counted when a rule first reads it: nearly every sign-in is dismissed before that
+        (no refused prompts before it), and counting the profile's days is the larger cost."""
+        return self.maturity_of()
 
     def uid(self, rule_id: str) -> str:
         return finding_uid(rule_id, self.user, self.signin.id)

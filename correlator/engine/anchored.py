@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 from correlator.config import DetectionConfig
-from correlator.context import ConsentContext, SignInWindow
+from correlator.context import ConsentContext, Maturity, Profile, SignInWindow
 from correlator.engine import baseline
 from correlator.engine.join import signins_between
 from correlator.engine.publish import publish_anchored
@@ -33,15 +33,24 @@ def signin_rules(
             if not (facts.success and facts.interactive):
                 continue
             before = signins_between(state.recent, facts.time - span, facts.time - 1)
-            maturity = baseline.maturity(state.profile, facts.time - span, config)
             ctx = SignInWindow(
-                user, facts, tuple(before), state.profile, maturity, config, state.user_id
+                user,
+                facts,
+                tuple(before),
+                state.profile,
+                _maturity_of(state.profile, facts.time - span, config),
+                config,
+                state.user_id,
             )
             anchor = (facts.id, facts.time)
             findings += _offer(
                 rule.evaluate, rule.finding, ctx, rule.meta.id, anchor, state, config
             )
     return findings
+
+
+def _maturity_of(profile: Profile, cutoff: int, config: DetectionConfig) -> Callable[[], Maturity]:
+    return lambda: baseline.maturity(profile, cutoff, config)
 
 
 def consent_rules(

@@ -33,16 +33,22 @@ from correlator.model import AppConsent, CallRecord, CredentialChange, Event, Si
 def forwards_for(
     event: Event, state: UserState, config: DetectionConfig, prefixes: frozenset[str]
 ) -> list[KeyedEvent]:
+    if isinstance(event, SignIn):  # nearly every event; and most users had no call
+        if not state.calls or NUMBER not in prefixes:
+            return []
+        if not event.interactive or not event.success:
+            return []
+        return _signin(event, state, config)
     if isinstance(event, CallRecord):
         return _call(event, state, config, prefixes)
     if isinstance(event, CredentialChange):
         return _change(event, state, config, prefixes)
     if isinstance(event, AppConsent):
         return _consent(event, state, config, prefixes)
-    if not isinstance(event, SignIn) or NUMBER not in prefixes:
-        return []
-    if not event.interactive or not event.success:
-        return []
+    return []
+
+
+def _signin(event: SignIn, state: UserState, config: DetectionConfig) -> list[KeyedEvent]:
     facts = next((f for f in state.recent if f.id == event.id), None)
     if facts is None:
         return []

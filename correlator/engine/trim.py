@@ -64,7 +64,8 @@ def trim_state(state: UserState, watermark: int, config: DetectionConfig) -> Non
     keep_consents = watermark - config.suspect_retention_ms
     if state.consents and state.consents[0].time < keep_consents:
         state.consents = [c for c in state.consents if c.time >= keep_consents]
-    if state.emitted:
+    # Only entries older than keep_changes can go: most events find none and build nothing.
+    if state.emitted and any(e.anchor_time < keep_changes for e in state.emitted):
         live = {c.id for c in state.changes}
         state.emitted = [
             e for e in state.emitted if e.anchor_id in live or e.anchor_time >= keep_changes
