@@ -38,6 +38,7 @@ COMPILED = (
     "correlator/engine/join.py",
     "correlator/engine/publish.py",
     "correlator/engine/trim.py",
+    "correlator/runtime/align.py",
     "correlator/rules/ato_after_credential_change.py",
     "correlator/rules/evidence.py",
     "correlator/rules/finding.py",

@@ -28,7 +28,6 @@ import heapq
 import logging
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
@@ -57,13 +56,18 @@ class Progress(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(slots=True)
 class Waiting(Generic[T]):
-    message: Message
-    time: int
-    item: T
-    size: int
-    round: int
+    """A fetched record in its partition's buffer. (A plain class: compiled with mypyc, see
+    setup.py, a generic dataclass does not build.)"""
+
+    __slots__ = ("item", "message", "round", "size", "time")
+
+    def __init__(self, message: Message, time: int, item: T, size: int, round: int) -> None:
+        self.message = message
+        self.time = time
+        self.item = item
+        self.size = size
+        self.round = round
 
 
 class Alignment(Generic[T]):

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -351,19 +352,27 @@ def test_broker_down_for_60_s(
     produced = produce(bootstrap, big_tenant.messages(run.topics))
     runner = Runner(run, big_tenant.settings, bootstrap=bootstrap)
     errors: list[BaseException] = []
-    thread = threading.Thread(target=_run, args=(runner, errors), daemon=True)
-    thread.start()
     normalize = runner.normalizer
     assert normalize is not None
+    # Cut mid-stream and mid-batch, whatever the job's speed: once a third of the raw records
+    # is committed, the connections drop as the next batch is handled, so its events are sent
+    # into the outage. (Cut from outside, a job that has caught up with its fetches can be
+    # idle at that moment, and an idle job has nothing to retry.)
+    third, cut_at = produced // 3, 0.0
+    handle = normalize.handle
+
+    def handle_into_the_outage(batch: list[Any], prepared: list[Any]) -> None:
+        nonlocal cut_at
+        if not cut_at and normalize.stats.committed_messages >= third and readiness(runner)[0]:
+            proxy.cut()
+            cut_at = time.monotonic()
+        handle(batch, prepared)
+
+    normalize.handle = handle_into_the_outage  # type: ignore[method-assign]
+    thread = threading.Thread(target=_run, args=(runner, errors), daemon=True)
+    thread.start()
     try:
-        # Cut mid-stream, whatever the job's speed: with a third of the raw records committed,
-        # batches are in flight when the connections drop (after the first alert, a faster job
-        # could already be done, and an idle job has nothing to retry).
-        third = produced // 3
-        wait_for(lambda: normalize.stats.committed_messages >= third, 120, "a third read")
-        wait_for(lambda: readiness(runner)[0], 30, "the job to be ready")
-        proxy.cut()
-        cut_at = time.monotonic()
+        wait_for(lambda: bool(cut_at), 120, "a third read, then a batch to cut")
         wait_for(lambda: not readiness(runner)[0], 30, "/readyz to report the outage")
         noticed_s = time.monotonic() - cut_at
         time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - cut_at)))
