@@ -10,6 +10,7 @@ import bisect
 
 from correlator.config import DAY_MS, DetectionConfig
 from correlator.context import GeoPoint, Maturity, Profile, Seen, SignInFacts, known_before
+from correlator.engine.join import insort_by_time
 
 MAX_GEO_POINTS = 4
 
@@ -87,13 +88,9 @@ def _add_geo(profile: Profile, facts: SignInFacts) -> None:
     point = GeoPoint(
         facts.time, facts.latitude, facts.longitude, facts.accuracy_km or 0.0, facts.country
     )
-    geo = profile.geo
-    if not geo or geo[-1].time <= point.time:
-        geo.append(point)  # in order, as nearly all are: where insort puts it
-    else:
-        bisect.insort(geo, point, key=lambda p: p.time)
-    if len(geo) > MAX_GEO_POINTS:
-        del geo[0]
+    insort_by_time(profile.geo, point)
+    if len(profile.geo) > MAX_GEO_POINTS:
+        del profile.geo[0]
 
 
 def unfamiliar(profile: Profile, facts: SignInFacts, cutoff: int) -> bool:

@@ -31,6 +31,7 @@ from correlator.engine.join import (
     calls_before,
     follow_up_changes,
     group_incidents,
+    insort_by_time,
     signins_between,
 )
 from correlator.engine.publish import publish
@@ -190,11 +191,7 @@ class Engine:
                 return False
             if baseline.unfamiliar(state.profile, facts, facts.time - self.config.skew_ms):
                 facts.suspect = True
-            recent = state.recent
-            if not recent or recent[-1].time <= facts.time:
-                recent.append(facts)  # in order, as nearly all are: where insort puts it
-            else:
-                bisect.insort(recent, facts, key=lambda f: f.time)
+            insort_by_time(state.recent, facts)
             if len(state.recent) > self.config.max_recent_signins:
                 del state.recent[0]
         elif not _first_sighting(state, facts):

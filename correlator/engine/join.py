@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from correlator.config import DetectionConfig
 from correlator.context import Incident as Incident
@@ -31,6 +32,22 @@ def group_incidents(
         else:
             groups.append([change])
     return [Incident(user, tuple(group)) for group in groups]
+
+
+class _Timed(Protocol):
+    time: int
+
+
+Timed = TypeVar("Timed", bound=_Timed)
+
+
+def insort_by_time(items: list[Timed], item: Timed) -> None:
+    """``bisect.insort`` by event time, after any of equal time. Events come nearly in order,
+    so this nearly always appends, without the key function's calls."""
+    if not items or items[-1].time <= item.time:
+        items.append(item)
+    else:
+        bisect.insort(items, item, key=lambda i: i.time)
 
 
 def signins_between(recent: list[SignInFacts], start: int, end: int) -> list[SignInFacts]:
