@@ -43,7 +43,7 @@ def nested(cls: type[S], value: object, key: str, *, strict: bool = False) -> S:
     inner = obj(value, key)
     if inner:
         return from_mapping(cls, inner)
-    if strict and value is not None and not isinstance(value, Mapping | str):
+    if strict and not isinstance(value, Mapping | str):
         raise InvalidRecord(INVALID_FIELD, f"{key} is not an object", field=key)
     return _empty(cls)
 
